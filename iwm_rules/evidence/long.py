@@ -1,0 +1,32 @@
+"""Long layout (DESIGN §3): one row per piece of evidence, header row in the first 20 rows."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .columns import map_headers
+
+HEADER_SCAN_ROWS = 20
+
+
+def find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
+    """(index of the header row, its column map), or None when the sheet is not long layout."""
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cols = map_headers(row)
+        names = set(cols.values())
+        if {"practice", "work_product"} <= names:
+            return i, cols
+    return None
+
+
+def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, file: str,
+                    sheet: str | None, first_row: int) -> pd.DataFrame:
+    """The rows below the header as a frame of canonical columns with file/sheet/row."""
+    body = rows[header_at + 1:]
+    width = max(cols) + 1
+    data = {name: [r[i] if i < len(r) else None for r in body] for i, name in cols.items() if i < width}
+    frame = pd.DataFrame(data)
+    start = first_row + header_at + 1
+    frame["file"] = file
+    frame["sheet"] = sheet or ""
+    frame["row"] = range(start, start + len(body))
+    return frame

@@ -1,0 +1,232 @@
+"""Evidence table -> aggregated facts, vectorized with pandas.
+
+One fact per project x practice x expected work product, and one per project x practice
+(fields documented once in ``model.FACT_FIELDS``). The engine sees only these facts, never
+raw rows: pandas does the matching at millions of rows per second, the rule engine would not.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .model import Mapping, Ruleset, Tailoring
+
+INVERSE = {"equal": "equal", "subset": "superset", "superset": "subset", "intersect": "intersect"}
+FULL_REUSE = {"equal", "superset"}
+
+WP_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal", "work_product", "name", "required", "owner",
+                         "n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_supporting", "newest_age_days",
+                         "max_age_days", "parties", "waiver", "waiver_expires"])
+PRACTICE_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal", "title", "owner", "n_required",
+                               "n_required_evidenced", "n_required_adequate", "n_artifacts", "n_affirmations",
+                               "n_weaknesses", "weakness_text", "n_other_evidence", "n_supporting",
+                               "affirmation_required", "waiver", "parties"])
+
+
+@dataclass
+class Facts:
+    work_products: pd.DataFrame   # WP_FACT_COLUMNS
+    practices: pd.DataFrame       # PRACTICE_FACT_COLUMNS
+    links: pd.DataFrame           # project, practice, work_product, file, sheet, row, reuse_via, role
+    tailored: pd.DataFrame        # project, ruleset, practice, goal, status, justification
+    projects: list[str]
+    as_of: dt.date
+
+    def records(self) -> list[dict]:
+        """Every fact as a plain dict (what the engine asserts)."""
+        out = self.work_products.to_dict("records") + self.practices.to_dict("records")
+        for r in out:
+            for k, v in r.items():
+                if isinstance(v, np.generic):
+                    r[k] = v.item()
+        return out
+
+
+def catalogue_frames(rulesets: list[Ruleset]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    wps, prs = [], []
+    for rs in rulesets:
+        for p in rs.practices:
+            prs.append({"ruleset": rs.id, "practice": p.id, "goal": p.goal, "title": p.title, "owner": p.owner,
+                        "affirmation_required": p.affirmation_required,
+                        "n_required": len(p.required_work_products),
+                        "accept_status": ",".join(rs.defaults.accept_status),
+                        "max_age_days": rs.defaults.max_age_days})
+            for w in p.work_products:
+                wps.append({"ruleset": rs.id, "practice": p.id, "goal": p.goal, "work_product": w.id, "name": w.name,
+                            "required": w.required, "owner": p.owner, "regex": w.regex(),
+                            "max_age_days": rs.defaults.max_age_days})
+    return pd.DataFrame(wps), pd.DataFrame(prs)
+
+
+def _reuse(table: pd.DataFrame, mappings: tuple[Mapping, ...], known: set[str]) -> pd.DataFrame:
+    """Copies of rows tagged with a mapped practice, re-tagged to the other end."""
+    parts = []
+    for m in mappings:
+        if m.from_ not in known or m.to not in known:
+            continue
+        for src, dst, rel in ((m.to, m.from_, m.relationship), (m.from_, m.to, INVERSE[m.relationship])):
+            rows = table[(table["practice"] == src) & (table["reuse_via"] == "")]
+            if rows.empty:
+                continue
+            rows = rows.copy()
+            rows["practice"] = dst
+            rows["reuse_via"] = f"{src} -> {dst} ({rel}; {m.source or 'mappings'})"
+            rows["reuse_role"] = "full" if rel in FULL_REUSE else "supporting"
+            rows["weakness"] = ""  # a reviewer's weakness belongs to the practice it was written for
+            parts.append(rows)
+    return pd.concat([table] + parts, ignore_index=True) if parts else table
+
+
+def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tailoring | None = None,
+                as_of: dt.date | None = None, mappings: tuple[Mapping, ...] = (),
+                projects: list[str] | None = None) -> Facts:
+    as_of = as_of or dt.date.today()
+    wp_cat, pr_cat = catalogue_frames(rulesets)
+    projects = sorted(projects if projects is not None else table["project"].unique().tolist())
+    pr_ruleset = dict(zip(pr_cat["practice"], pr_cat["ruleset"])) if len(pr_cat) else {}
+
+    # ---- rows: adequacy, age, reuse
+    t = table.copy()
+    t["src_index"] = np.arange(len(t))
+    t["reuse_via"] = ""
+    t["reuse_role"] = "own"
+    t = _reuse(t, mappings, set(pr_ruleset))
+    t["ruleset"] = t["practice"].map(pr_ruleset)
+    accept = dict(zip(pr_cat["ruleset"], pr_cat["accept_status"])) if len(pr_cat) else {}
+    max_age = dict(zip(pr_cat["ruleset"], pr_cat["max_age_days"])) if len(pr_cat) else {}
+    dates = pd.to_datetime(t["date"])
+    t["age_days"] = (pd.Timestamp(as_of) - dates).dt.days
+    ok_pairs = {f"{r}|{s}" for r, statuses in accept.items() for s in statuses.split(",")}
+    t["status_ok"] = (t["status"] == "") | (t["ruleset"].astype(str) + "|" + t["status"].astype(str)).isin(ok_pairs)
+    t["fresh"] = t["age_days"].isna() | (t["age_days"] <= t["ruleset"].map(max_age))
+    t["adequate"] = t["status_ok"] & t["fresh"]
+    art = t[t["evidence_type"] == "artifact"]
+
+    # ---- match artifact rows to expected work products, per practice
+    matches = []
+    by_practice = art.groupby("practice").indices if len(art) else {}
+    wp_by_practice = {k: g for k, g in wp_cat.groupby("practice")} if len(wp_cat) else {}
+    for pid, idx in by_practice.items():
+        rows = art.iloc[idx]
+        text = rows["work_product"]
+        for _, wp in wp_by_practice.get(pid, pd.DataFrame()).iterrows():
+            with warnings.catch_warnings():  # user patterns may contain groups; we only test for a match
+                warnings.simplefilter("ignore", UserWarning)
+                hit = text.str.contains(wp["regex"], case=False, regex=True, na=False)
+            if hit.any():
+                m = rows[hit.to_numpy()].copy()
+                m["work_product_id"] = wp["work_product"]
+                matches.append(m)
+    matched = pd.concat(matches, ignore_index=False) if matches else art.iloc[0:0].assign(work_product_id="")
+    matched_idx = set(matched.index)
+    art_other = art[~art.index.isin(matched_idx)]
+
+    # ---- tailoring
+    tail_rows = []
+    if tailoring:
+        entries = {}
+        for e in tailoring.entries:  # a project's own entry beats the "*" entry
+            for proj in (projects if e.project == "*" else [e.project]):
+                if e.practice in pr_ruleset and (proj not in [k[0] for k in entries if k[1] == e.practice] or e.project != "*"):
+                    entries[(proj, e.practice)] = e
+        for (proj, pid), e in entries.items():
+            if proj in projects:
+                tail_rows.append({"project": proj, "practice": pid, "status": e.status, "justification": e.justification})
+    tailored = pd.DataFrame(tail_rows, columns=["project", "practice", "status", "justification"])
+    tailored_keys = set(zip(tailored["project"], tailored["practice"]))
+
+    # ---- work-product facts
+    grid = pd.DataFrame({"project": projects}).merge(wp_cat.drop(columns=["regex"]), how="cross") if len(wp_cat) else pd.DataFrame()
+    if len(grid) and tailored_keys:
+        grid = grid[[k not in tailored_keys for k in zip(grid["project"], grid["practice"])]]
+    keys = ["project", "practice", "work_product_id"]
+    full = matched[matched["reuse_role"] != "supporting"]
+    sup = matched[matched["reuse_role"] == "supporting"]
+    agg = full.groupby(keys).agg(
+        n_artifacts=("adequate", "size"), n_adequate=("adequate", "sum"),
+        n_unapproved=("status_ok", lambda s: int((~s).sum())), n_stale=("fresh", lambda s: int((~s).sum())),
+        newest_age_days=("age_days", "min"),
+        parties=("party", lambda s: sorted({p for p in s if p})),
+    ).reset_index() if len(full) else pd.DataFrame(columns=keys + ["n_artifacts", "n_adequate", "n_unapproved", "n_stale", "newest_age_days", "parties"])
+    sagg = sup.groupby(keys).size().rename("n_supporting").reset_index() if len(sup) else pd.DataFrame(columns=keys + ["n_supporting"])
+    if len(grid):
+        wpf = grid.merge(agg.rename(columns={"work_product_id": "work_product"}), on=["project", "practice", "work_product"], how="left")
+        wpf = wpf.merge(sagg.rename(columns={"work_product_id": "work_product"}), on=["project", "practice", "work_product"], how="left")
+    else:
+        wpf = pd.DataFrame(columns=list(WP_FACT_COLUMNS))
+    for c in ("n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_supporting"):
+        wpf[c] = wpf[c].fillna(0).astype(int)
+    wpf["newest_age_days"] = wpf["newest_age_days"].fillna(-1).astype(int)
+    wpf["parties"] = [p if isinstance(p, list) else [] for p in wpf["parties"]]
+    wpf["type"] = "work_product"
+    wpf["waiver"], wpf["waiver_expires"] = _waivers(wpf, tailoring, as_of)
+    wpf = wpf[list(WP_FACT_COLUMNS)].reset_index(drop=True)
+
+    # ---- practice facts
+    pgrid = pd.DataFrame({"project": projects}).merge(pr_cat, how="cross") if len(pr_cat) else pd.DataFrame()
+    if len(pgrid) and tailored_keys:
+        pgrid = pgrid[[k not in tailored_keys for k in zip(pgrid["project"], pgrid["practice"])]]
+    req = wpf[wpf["required"]].copy()
+    req["evidenced"] = (req["n_artifacts"] > 0) | (req["n_supporting"] > 0) | (req["waiver"] != "none")
+    req["is_adequate"] = (req["n_adequate"] > 0) | (req["waiver"] == "active")
+    ragg = req.groupby(["project", "practice"]).agg(n_required_evidenced=("evidenced", "sum"),
+                                                    n_required_adequate=("is_adequate", "sum")).reset_index()
+    wv = wpf.assign(w=wpf["waiver"].map({"none": 0, "active": 1, "expired": 2})).groupby(["project", "practice"])["w"].max()
+    own_full = t[t["reuse_role"] != "supporting"]
+    pagg = own_full.groupby(["project", "practice"]).agg(
+        n_artifacts=("evidence_type", lambda s: int((s == "artifact").sum())),
+        n_affirmations=("evidence_type", lambda s: int((s == "affirmation").sum())),
+        parties=("party", lambda s: sorted({p for p in s if p})),
+    ).reset_index() if len(own_full) else pd.DataFrame(columns=["project", "practice", "n_artifacts", "n_affirmations", "parties"])
+    weak = t[(t["reuse_role"] == "own") & (t["weakness"] != "")]
+    wagg = weak.groupby(["project", "practice"])["weakness"].agg(
+        n_weaknesses=lambda s: len(set(s)), weakness_text=lambda s: "; ".join(sorted(set(s)))).reset_index() \
+        if len(weak) else pd.DataFrame(columns=["project", "practice", "n_weaknesses", "weakness_text"])
+    oagg = art_other[art_other["reuse_role"] != "supporting"].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
+        if len(art_other) else pd.DataFrame(columns=["project", "practice", "n_other_evidence"])
+    sp = t[t["reuse_role"] == "supporting"]
+    sagg2 = sp.groupby(["project", "practice"]).size().rename("n_supporting").reset_index() \
+        if len(sp) else pd.DataFrame(columns=["project", "practice", "n_supporting"])
+    if len(pgrid):
+        pf = pgrid
+        for extra in (ragg, pagg, wagg, oagg, sagg2):
+            pf = pf.merge(extra, on=["project", "practice"], how="left")
+        pf["waiver"] = [ {0: "none", 1: "active", 2: "expired"}[int(wv.get((a, b), 0))] for a, b in zip(pf["project"], pf["practice"])]
+    else:
+        pf = pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS))
+    for c in ("n_required_evidenced", "n_required_adequate", "n_artifacts", "n_affirmations", "n_weaknesses",
+              "n_other_evidence", "n_supporting", "n_required"):
+        pf[c] = pf[c].fillna(0).astype(int)
+    pf["weakness_text"] = pf["weakness_text"].fillna("")
+    pf["parties"] = [p if isinstance(p, list) else [] for p in pf["parties"]]
+    pf["affirmation_required"] = pf["affirmation_required"].astype(bool)
+    pf["type"] = "practice"
+    pf = pf[list(PRACTICE_FACT_COLUMNS)].reset_index(drop=True)
+
+    # ---- evidence links (which row served which work product, and through which mapping)
+    links = matched[["project", "practice", "work_product_id", "file", "sheet", "row", "reuse_via", "reuse_role"]].rename(
+        columns={"work_product_id": "work_product"})
+    other = art_other[["project", "practice", "file", "sheet", "row", "reuse_via", "reuse_role"]].assign(work_product="")
+    links = pd.concat([links, other[links.columns]], ignore_index=True)
+
+    tailored = tailored.assign(ruleset=tailored["practice"].map(pr_ruleset),
+                               goal=tailored["practice"].map(dict(zip(pr_cat["practice"], pr_cat["goal"])) if len(pr_cat) else {}))
+    return Facts(work_products=wpf, practices=pf, links=links, tailored=tailored, projects=projects, as_of=as_of)
+
+
+def _waivers(wpf: pd.DataFrame, tailoring: Tailoring | None, as_of: dt.date) -> tuple[list[str], list[str]]:
+    state = ["none"] * len(wpf)
+    expires = [""] * len(wpf)
+    if not tailoring or not tailoring.waivers or not len(wpf):
+        return state, expires
+    pos = {k: i for i, k in enumerate(zip(wpf["project"], wpf["practice"], wpf["work_product"]))}
+    for w in tailoring.waivers:
+        for (proj, pid, wid), i in pos.items():
+            if pid == w.practice and (w.project in ("*", proj)) and (w.work_product in (None, wid)):
+                state[i] = "active" if w.expires >= as_of else "expired"
+                expires[i] = w.expires.isoformat()
+    return state, expires

@@ -1,0 +1,175 @@
+"""Findings + facts -> characterizations, gaps, goal ratings and organization-level results.
+
+Rules (DESIGN §4, shared/domain/scampi.md §3-4), first match wins per project x practice:
+NA tailored out; NY not yet; FI every required work product adequately evidenced and no
+weakness; LI every required work product evidenced and a weakness; PI some evidence; NI none.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from .engine import Finding
+from .facts import Facts
+from .model import Practice, Ruleset
+
+RATED = ("FI", "LI", "PI", "NI")
+
+ACTIONS = {
+    "missing_work_product": "Produce '{name}' and record it in the evidence with its status and date.",
+    "not_approved": "Have '{name}' reviewed and approved (or baselined), and record the new status.",
+    "stale": "Review and update '{name}'; record the date of the new version.",
+    "missing_affirmation": "Hold an interview or collect questionnaire answers from the people who perform the practice, and record them as affirmations.",
+    "weakness": "Correct the weakness and record the evidence of the correction.",
+    "waiver_expired": "Renew the waiver with its approver, or provide '{name}'.",
+    "no_evidence": "Start performing the practice and record its work products.",
+}
+
+
+def characterize(pf: dict, has_weakness: bool, n_matched: int) -> str:
+    """One practice fact (plus whether a weakness finding exists) -> FI/LI/PI/NI."""
+    n_req = pf["n_required"]
+    if n_req > 0:
+        if pf["n_required_evidenced"] == n_req:
+            return "FI" if pf["n_required_adequate"] == n_req and not has_weakness else "LI"
+        if pf["n_required_evidenced"] > 0 or pf["n_affirmations"] > 0 or pf["n_other_evidence"] > 0 or pf["n_supporting"] > 0:
+            return "PI"
+        return "NI"
+    if n_matched > 0:
+        return "LI" if has_weakness else "FI"
+    if pf["n_affirmations"] > 0 or pf["n_other_evidence"] > 0 or pf["n_supporting"] > 0:
+        return "PI"
+    return "NI"
+
+
+def rate_goal(chars: list[str]) -> str:
+    rated = [c for c in chars if c != "NA"]
+    if not rated or "NY" in rated:
+        return "not_rated"
+    return "satisfied" if all(c in ("FI", "LI") for c in rated) else "unsatisfied"
+
+
+def aggregate(instances: list[str]) -> tuple[str, bool]:
+    """Organization-level characterization of one practice over its project instances."""
+    s = [c for c in instances if c != "NA"]
+    if not s:
+        return "NA", False
+    kinds = set(s)
+    if kinds == {"NY"}:
+        return "NY", False
+    if kinds <= {"FI", "NY"}:
+        return "FI", False
+    if kinds <= {"FI", "LI", "NY"}:
+        return "LI", False
+    if kinds - {"NY"} == {"NI"}:
+        return "NI", False
+    return "PI", True
+
+
+def _action(kind: str, name: str, practice: Practice) -> str:
+    text = ACTIONS.get(kind, ACTIONS["weakness"]).format(name=name or practice.title)
+    subs = [s.text for s in practice.subpractices][:3]
+    if subs and kind in ("missing_work_product", "no_evidence", "weakness"):
+        text += " Suggested: " + "; ".join(subs) + "."
+    if practice.guidance and kind in ("no_evidence", "missing_work_product", "weakness"):
+        text += " Guidance: " + practice.guidance[0]
+    return text
+
+
+def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tuple[list[dict], dict]:
+    """(projects, organization) records as in DESIGN §7."""
+    practices = {p.id: p for rs in rulesets for p in rs.practices}
+    wp_names = {(p.id, w.id): w.name for p in practices.values() for w in p.work_products}
+    by_practice: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_practice[(f.project, f.practice)].append(f)
+    links: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for rec in facts.links.itertuples(index=False):
+        ev = {"file": rec.file, "sheet": rec.sheet, "row": int(rec.row)}
+        if rec.reuse_via:
+            ev["reused_via"] = rec.reuse_via
+            ev["role"] = rec.reuse_role
+        links[(rec.project, rec.practice, rec.work_product)].append(ev)
+    wp_facts: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for rec in facts.work_products.to_dict("records"):
+        wp_facts[(rec["project"], rec["practice"])].append(rec)
+    pfacts = {(r["project"], r["practice"]): r for r in facts.practices.to_dict("records")}
+    tailored = {(r["project"], r["practice"]): r for r in facts.tailored.to_dict("records")}
+
+    projects_out = []
+    org_instances: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for project in facts.projects:
+        prac_out, req_total, adequate_total = [], 0, 0
+        goal_chars: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for rs in rulesets:
+            for practice in rs.practices:
+                key = (project, practice.id)
+                rec = _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names)
+                prac_out.append(rec)
+                goal_chars[(rs.id, practice.goal)].append(rec["characterization"])
+                org_instances[(rs.id, practice.id)].append(rec["characterization"])
+                if rec["tailoring"] is None:
+                    req_total += rec["_n_required"]
+                    adequate_total += rec["_n_adequate"]
+        goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in goal_chars.items()]
+        projects_out.append({"project": project, "coverage": round(adequate_total / req_total, 4) if req_total else None,
+                             "practices": prac_out, "goals": goals})
+    org_practices, org_goal_chars = [], defaultdict(list)
+    for rs in rulesets:
+        for practice in rs.practices:
+            inst = org_instances.get((rs.id, practice.id), [])
+            char, judgment = aggregate(inst)
+            counts = {k: inst.count(k) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
+            org_practices.append({"ruleset": rs.id, "practice": practice.id, "characterization": char if inst else "NY",
+                                  "judgment_required": judgment, "instances": counts})
+            org_goal_chars[(rs.id, practice.goal)].append(char if inst else "NY")
+    org_goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in org_goal_chars.items()]
+    for p in projects_out:
+        for rec in p["practices"]:
+            rec.pop("_n_required")
+            rec.pop("_n_adequate")
+    return projects_out, {"practices": org_practices, "goals": org_goals}
+
+
+def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names) -> dict:
+    base = {"ruleset": rs.id, "practice": practice.id, "goal": practice.goal, "title": practice.title}
+    if key in tailored:
+        t = tailored[key]
+        char = "NA" if t["status"] == "not_applicable" else "NY"
+        return {**base, "characterization": char, "coverage": None, "work_products": [], "findings": [], "gaps": [],
+                "tailoring": {"kind": char, "justification": t["justification"]}, "_n_required": 0, "_n_adequate": 0}
+    pf = pfacts[key]
+    found = by_practice.get(key, [])
+    has_weakness = any(f.kind == "weakness" for f in found)
+    wps, n_matched = [], 0
+    for w in wp_facts.get(key, []):
+        if w["n_adequate"] > 0 or w["waiver"] == "active":
+            state = "adequate"
+        elif w["n_artifacts"] > 0 or w["n_supporting"] > 0 or w["waiver"] == "expired":
+            state = "inadequate"
+        else:
+            state = "missing"
+        n_matched += w["n_artifacts"]
+        wp_rec = {"id": w["work_product"], "required": bool(w["required"]), "state": state,
+                  "evidence": links.get((key[0], key[1], w["work_product"]), [])}
+        if w["waiver"] != "none":
+            wp_rec["waiver"] = {"state": w["waiver"], "expires": w["waiver_expires"]}
+        wps.append(wp_rec)
+    char = characterize(pf, has_weakness, n_matched)
+    n_req = pf["n_required"]
+    coverage = round(pf["n_required_adequate"] / n_req, 4) if n_req else (1.0 if char in ("FI", "LI") else 0.0)
+    gaps = [{"kind": f.gap or "weakness", "work_product": f.work_product, "message": f.message,
+             "action": _action(f.gap or "weakness", wp_names.get((practice.id, f.work_product), ""), practice)}
+            for f in found if f.kind in ("gap", "weakness")]
+    other = links.get((key[0], key[1], ""), [])
+    rec = {**base, "characterization": char, "coverage": coverage, "work_products": wps,
+           "findings": [f.as_record() for f in found], "gaps": gaps, "tailoring": None,
+           "_n_required": n_req, "_n_adequate": pf["n_required_adequate"]}
+    if other:
+        rec["other_evidence"] = other
+    return rec
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    return pd.DataFrame([f.__dict__ for f in findings])
