@@ -24,16 +24,20 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
                    engine: str = "auto") -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
 
-    Without ``rulesets``, the shipped rulesets that the accepted evidence refers to are used.
+    Without ``rulesets``, each project is assessed against the shipped rulesets its own
+    accepted evidence refers to (so a transition project's ITIL evidence does not make every
+    other project "not implemented" on ITIL practices).
     """
     selected, auto = select_rulesets(rulesets or [])
     evidence = load_evidence(files, selected, project=project, layout=layout)
     if evidence.errors:
         raise EvidenceError(evidence.errors)
+    scopes = None
     if auto:
         used = set(evidence.table["ruleset"].unique()) if len(evidence.table) else set()
         selected = [rs for rs in selected if rs.id in used] or selected
-    return assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine)
+        scopes = {p: set(g.unique()) for p, g in evidence.table.groupby("project")["ruleset"]}
+    return assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine, scopes=scopes)
 
 
 def write_reports(result: Assessment, outdir: Path, formats: list[str], *, scale: str = "scampi") -> list[Path]:

@@ -53,11 +53,12 @@ def as_rulesets(items) -> list[Ruleset]:
 
 def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | None = None,
            as_of: dt.date | None = None, mappings: tuple[Mapping, ...] | str | Path | None = None,
-           reuse: bool = True, engine: str = "auto") -> Assessment:
+           reuse: bool = True, engine: str = "auto", scopes: dict[str, set[str]] | None = None) -> Assessment:
     """Assess ``evidence`` against ``rulesets`` (Ruleset objects, ids or paths).
 
     ``mappings``: None uses the shipped mappings (only rows whose two practices are both
     selected); ``reuse=False`` turns evidence reuse across mapped practices off.
+    ``scopes``: project -> ids of the rulesets it is assessed against (default: all).
     """
     rulesets = as_rulesets(rulesets)
     as_of = as_of or dt.date.today()
@@ -69,7 +70,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         maps = load_mappings(mappings, rulesets, strict=False)
     else:
         maps = tuple(mappings)
-    facts = build_facts(rulesets, evidence.table, tailoring=tailoring, as_of=as_of, mappings=maps)
+    facts = build_facts(rulesets, evidence.table, tailoring=tailoring, as_of=as_of, mappings=maps, scopes=scopes)
     rules = list(load_standard_rules())
     for rs in rulesets:
         rules.extend(rs.rules)
@@ -92,6 +93,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         },
         "mappings_used": [{"from": m.from_, "to": m.to, "relationship": m.relationship, "source": m.source}
                           for m in maps],
+        "scopes": {p: sorted(r) for p, r in scopes.items()} if scopes else None,
         "tailoring": tailoring.path if isinstance(tailoring, Tailoring) else None,
         "projects": projects,
         "organization": organization,

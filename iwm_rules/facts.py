@@ -35,6 +35,10 @@ class Facts:
     tailored: pd.DataFrame        # project, ruleset, practice, goal, status, justification
     projects: list[str]
     as_of: dt.date
+    scopes: dict[str, set[str]] | None = None
+
+    def in_scope(self, project: str, ruleset: str) -> bool:
+        return self.scopes is None or ruleset in self.scopes.get(project, set())
 
     def records(self) -> list[dict]:
         """Every fact as a plain dict (what the engine asserts)."""
@@ -83,7 +87,8 @@ def _reuse(table: pd.DataFrame, mappings: tuple[Mapping, ...], known: set[str]) 
 
 def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tailoring | None = None,
                 as_of: dt.date | None = None, mappings: tuple[Mapping, ...] = (),
-                projects: list[str] | None = None) -> Facts:
+                projects: list[str] | None = None, scopes: dict[str, set[str]] | None = None) -> Facts:
+    """``scopes``: project -> ruleset ids assessed for it (default: every ruleset for every project)."""
     as_of = as_of or dt.date.today()
     wp_cat, pr_cat = catalogue_frames(rulesets)
     projects = sorted(projects if projects is not None else table["project"].unique().tolist())
@@ -104,24 +109,26 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     t["status_ok"] = (t["status"] == "") | (t["ruleset"].astype(str) + "|" + t["status"].astype(str)).isin(ok_pairs)
     t["fresh"] = t["age_days"].isna() | (t["age_days"] <= t["ruleset"].map(max_age))
     t["adequate"] = t["status_ok"] & t["fresh"]
+    t["unapproved"] = ~t["status_ok"]
+    t["stale"] = ~t["fresh"]
+    t["is_artifact"] = t["evidence_type"] == "artifact"
+    t["is_affirmation"] = t["evidence_type"] == "affirmation"
     art = t[t["evidence_type"] == "artifact"]
 
-    # ---- match artifact rows to expected work products, per practice
-    matches = []
-    by_practice = art.groupby("practice").indices if len(art) else {}
+    # ---- match artifact rows to expected work products: once per distinct (practice, text)
+    pairs = art[["practice", "work_product"]].drop_duplicates()
+    hits = []
     wp_by_practice = {k: g for k, g in wp_cat.groupby("practice")} if len(wp_cat) else {}
-    for pid, idx in by_practice.items():
-        rows = art.iloc[idx]
-        text = rows["work_product"]
-        for _, wp in wp_by_practice.get(pid, pd.DataFrame()).iterrows():
+    for pid, group in pairs.groupby("practice"):
+        for wp in wp_by_practice.get(pid, pd.DataFrame()).itertuples(index=False):
             with warnings.catch_warnings():  # user patterns may contain groups; we only test for a match
                 warnings.simplefilter("ignore", UserWarning)
-                hit = text.str.contains(wp["regex"], case=False, regex=True, na=False)
+                hit = group["work_product"].str.contains(wp.regex, case=False, regex=True, na=False)
             if hit.any():
-                m = rows[hit.to_numpy()].copy()
-                m["work_product_id"] = wp["work_product"]
-                matches.append(m)
-    matched = pd.concat(matches, ignore_index=False) if matches else art.iloc[0:0].assign(work_product_id="")
+                hits.append(group[hit.to_numpy()].assign(work_product_id=wp.work_product))
+    pair_hits = pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["practice", "work_product", "work_product_id"])
+    art_i = art.reset_index().rename(columns={"index": "_i"})
+    matched = art_i.merge(pair_hits, on=["practice", "work_product"], how="inner").set_index("_i")
     matched_idx = set(matched.index)
     art_other = art[~art.index.isin(matched_idx)]
 
@@ -140,7 +147,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     tailored_keys = set(zip(tailored["project"], tailored["practice"]))
 
     # ---- work-product facts
-    grid = pd.DataFrame({"project": projects}).merge(wp_cat.drop(columns=["regex"]), how="cross") if len(wp_cat) else pd.DataFrame()
+    grid = _in_scope(pd.DataFrame({"project": projects}).merge(wp_cat.drop(columns=["regex"]), how="cross"), scopes) \
+        if len(wp_cat) else pd.DataFrame()
     if len(grid) and tailored_keys:
         grid = grid[[k not in tailored_keys for k in zip(grid["project"], grid["practice"])]]
     keys = ["project", "practice", "work_product_id"]
@@ -148,10 +156,9 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     sup = matched[matched["reuse_role"] == "supporting"]
     agg = full.groupby(keys).agg(
         n_artifacts=("adequate", "size"), n_adequate=("adequate", "sum"),
-        n_unapproved=("status_ok", lambda s: int((~s).sum())), n_stale=("fresh", lambda s: int((~s).sum())),
+        n_unapproved=("unapproved", "sum"), n_stale=("stale", "sum"),
         newest_age_days=("age_days", "min"),
-        parties=("party", lambda s: sorted({p for p in s if p})),
-    ).reset_index() if len(full) else pd.DataFrame(columns=keys + ["n_artifacts", "n_adequate", "n_unapproved", "n_stale", "newest_age_days", "parties"])
+    ).reset_index().merge(_parties(full, keys), on=keys, how="left") if len(full) else pd.DataFrame(columns=keys + ["n_artifacts", "n_adequate", "n_unapproved", "n_stale", "newest_age_days", "parties"])
     sagg = sup.groupby(keys).size().rename("n_supporting").reset_index() if len(sup) else pd.DataFrame(columns=keys + ["n_supporting"])
     if len(grid):
         wpf = grid.merge(agg.rename(columns={"work_product_id": "work_product"}), on=["project", "practice", "work_product"], how="left")
@@ -167,7 +174,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     wpf = wpf[list(WP_FACT_COLUMNS)].reset_index(drop=True)
 
     # ---- practice facts
-    pgrid = pd.DataFrame({"project": projects}).merge(pr_cat, how="cross") if len(pr_cat) else pd.DataFrame()
+    pgrid = _in_scope(pd.DataFrame({"project": projects}).merge(pr_cat, how="cross"), scopes) if len(pr_cat) else pd.DataFrame()
     if len(pgrid) and tailored_keys:
         pgrid = pgrid[[k not in tailored_keys for k in zip(pgrid["project"], pgrid["practice"])]]
     req = wpf[wpf["required"]].copy()
@@ -178,10 +185,9 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     wv = wpf.assign(w=wpf["waiver"].map({"none": 0, "active": 1, "expired": 2})).groupby(["project", "practice"])["w"].max()
     own_full = t[t["reuse_role"] != "supporting"]
     pagg = own_full.groupby(["project", "practice"]).agg(
-        n_artifacts=("evidence_type", lambda s: int((s == "artifact").sum())),
-        n_affirmations=("evidence_type", lambda s: int((s == "affirmation").sum())),
-        parties=("party", lambda s: sorted({p for p in s if p})),
-    ).reset_index() if len(own_full) else pd.DataFrame(columns=["project", "practice", "n_artifacts", "n_affirmations", "parties"])
+        n_artifacts=("is_artifact", "sum"), n_affirmations=("is_affirmation", "sum"),
+    ).reset_index().merge(_parties(own_full[own_full["is_artifact"]], ["project", "practice"]), on=["project", "practice"],
+                          how="left") if len(own_full) else pd.DataFrame(columns=["project", "practice", "n_artifacts", "n_affirmations", "parties"])
     weak = t[(t["reuse_role"] == "own") & (t["weakness"] != "")]
     wagg = weak.groupby(["project", "practice"])["weakness"].agg(
         n_weaknesses=lambda s: len(set(s)), weakness_text=lambda s: "; ".join(sorted(set(s)))).reset_index() \
@@ -215,7 +221,22 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
 
     tailored = tailored.assign(ruleset=tailored["practice"].map(pr_ruleset),
                                goal=tailored["practice"].map(dict(zip(pr_cat["practice"], pr_cat["goal"])) if len(pr_cat) else {}))
-    return Facts(work_products=wpf, practices=pf, links=links, tailored=tailored, projects=projects, as_of=as_of)
+    return Facts(work_products=wpf, practices=pf, links=links, tailored=tailored, projects=projects, as_of=as_of,
+                 scopes=scopes)
+
+
+def _in_scope(grid: pd.DataFrame, scopes: dict[str, set[str]] | None) -> pd.DataFrame:
+    if scopes is None:
+        return grid
+    pairs = {(p, r) for p, rs in scopes.items() for r in rs}
+    return grid[[k in pairs for k in zip(grid["project"], grid["ruleset"])]]
+
+
+def _parties(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sorted list of the non-empty parties per group (one row per group that has any)."""
+    p = rows.loc[rows["party"] != "", keys + ["party"]].drop_duplicates().sort_values("party")
+    return p.groupby(keys)["party"].agg(list).rename("parties").reset_index() if len(p) else \
+        pd.DataFrame(columns=keys + ["parties"])
 
 
 def _waivers(wpf: pd.DataFrame, tailoring: Tailoring | None, as_of: dt.date) -> tuple[list[str], list[str]]:

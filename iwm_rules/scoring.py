@@ -103,6 +103,8 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
         prac_out, req_total, adequate_total = [], 0, 0
         goal_chars: dict[tuple[str, str], list[str]] = defaultdict(list)
         for rs in rulesets:
+            if not facts.in_scope(project, rs.id):
+                continue
             for practice in rs.practices:
                 key = (project, practice.id)
                 rec = _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names)
@@ -119,11 +121,13 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
     for rs in rulesets:
         for practice in rs.practices:
             inst = org_instances.get((rs.id, practice.id), [])
+            if not inst:  # no project in scope for this ruleset
+                continue
             char, judgment = aggregate(inst)
             counts = {k: inst.count(k) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
-            org_practices.append({"ruleset": rs.id, "practice": practice.id, "characterization": char if inst else "NY",
+            org_practices.append({"ruleset": rs.id, "practice": practice.id, "characterization": char,
                                   "judgment_required": judgment, "instances": counts})
-            org_goal_chars[(rs.id, practice.goal)].append(char if inst else "NY")
+            org_goal_chars[(rs.id, practice.goal)].append(char)
     org_goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in org_goal_chars.items()]
     for p in projects_out:
         for rec in p["practices"]:

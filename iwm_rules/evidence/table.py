@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..ruleset import Catalogue
+from ..ruleset import Catalogue, normalize_practice_key
 from .columns import CANONICAL, EVIDENCE_TYPE_VALUES, PARTY_VALUES, STATUS_VALUES
 
 ACCEPTED_COLUMNS = (
@@ -26,14 +26,21 @@ PLACEHOLDER_KEYS = {"evidencename", "link", "engl", "tbd", "todo", "xxx"}
 
 
 def as_text(series: pd.Series) -> pd.Series:
-    """Cell values as stripped text ('' for empty); whole floats lose their '.0'."""
-    s = series.astype(object).where(series.notna(), "")
-    types = s.map(type)
-    odd = ~types.isin([str])
-    if odd.any():
-        s = s.copy()
-        s[odd] = s[odd].map(_cell_text)
-    return s.astype(str).str.strip().astype(object)
+    """Cell values as stripped text ('' for empty); whole floats lose their '.0'.
+
+    Evidence columns repeat a lot (projects, practices, statuses), so the conversion runs
+    once per distinct value and is spread back with the factorized codes.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = np.array([_cell_text(u).strip() for u in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=series.index, dtype=object)
+
+
+def per_unique(series: pd.Series, func) -> pd.Series:
+    """``series.map(func)`` computed once per distinct value."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    out = np.array([func(u) for u in uniques] + [func("")], dtype=object)
+    return pd.Series(out[codes], index=series.index, dtype=object)
 
 
 def _cell_text(v: object) -> str:
@@ -49,22 +56,33 @@ def _cell_text(v: object) -> str:
 
 
 def _key(series: pd.Series) -> pd.Series:
-    return series.str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
+    return per_unique(series, lambda v: re.sub(r"[^a-z0-9]", "", str(v).lower()))
+
+
+def _to_date(v: object):
+    """A date cell or ISO text -> Timestamp; '' -> None; anything else -> False (does not parse)."""
+    if v is None or v == "" or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (dt.date, dt.datetime, pd.Timestamp)):
+        return pd.Timestamp(v)
+    m = _ISO_DATE.match(str(v).strip())
+    if m:
+        try:
+            return pd.Timestamp(dt.date.fromisoformat(m.group(1)))
+        except ValueError:
+            return False
+    return False
+
+
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(parsed dates as datetime64, mask of non-empty cells that did not parse)."""
-    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    is_dt = values.map(lambda v: isinstance(v, (dt.date, dt.datetime, pd.Timestamp)))
-    if is_dt.any():
-        parsed[is_dt] = pd.to_datetime(values[is_dt].map(lambda v: pd.Timestamp(v)), errors="coerce")
-    text = as_text(values[~is_dt])
-    nonempty = text != ""
-    if nonempty.any():
-        iso = text[nonempty].str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")[0]
-        parsed[iso.index] = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
-    bad = (~is_dt) & (as_text(values) != "") & parsed.isna()
-    return parsed, bad
+    parsed = per_unique(values, _to_date)
+    bad = parsed.map(lambda v: v is False).astype(bool)
+    good = parsed.where(~bad, None)
+    return pd.to_datetime(good.where(good.notna(), pd.NaT)), bad
 
 
 def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str | None,
@@ -113,8 +131,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
            "fill in the project, add a 'project' column, or pass --project NAME")
     # practice
     practice_raw = cols["practice"]
-    norm = practice_raw.str.upper().str.replace(r"[^A-Z0-9.]", "", regex=True).str.replace(
-        r"(?<![0-9])\.|\.(?![0-9])", "", regex=True)
+    norm = per_unique(practice_raw, normalize_practice_key)
     practice = norm.map(catalogue.key_to_id)
     via_mapping = practice.isna() & norm.isin(list((mapped_practices or {}).keys()))
     if via_mapping.any():
