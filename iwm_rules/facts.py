@@ -17,6 +17,7 @@ from .model import Mapping, Ruleset, Tailoring
 
 INVERSE = {"equal": "equal", "subset": "superset", "superset": "subset", "intersect": "intersect"}
 FULL_REUSE = {"equal", "superset"}
+PHRASE = {"equal": "equals", "subset": "is a subset of", "superset": "is a superset of", "intersect": "overlaps"}
 
 WP_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal", "work_product", "name", "required", "owner",
                          "n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_supporting", "newest_age_days",
@@ -72,13 +73,15 @@ def _reuse(table: pd.DataFrame, mappings: tuple[Mapping, ...], known: set[str]) 
     for m in mappings:
         if m.from_ not in known or m.to not in known:
             continue
-        for src, dst, rel in ((m.to, m.from_, m.relationship), (m.from_, m.to, INVERSE[m.relationship])):
+        # ``from`` rel ``to``: evidence of the wider (or equal) practice fully serves the narrower one;
+        # evidence of a narrower or merely overlapping practice only supports the other.
+        for src, dst, rel in ((m.from_, m.to, m.relationship), (m.to, m.from_, INVERSE[m.relationship])):
             rows = table[(table["practice"] == src) & (table["reuse_via"] == "")]
             if rows.empty:
                 continue
             rows = rows.copy()
             rows["practice"] = dst
-            rows["reuse_via"] = f"{src} -> {dst} ({rel}; {m.source or 'mappings'})"
+            rows["reuse_via"] = f"mapping {src} -> {dst} ({src} {PHRASE[rel]} {dst})"
             rows["reuse_role"] = "full" if rel in FULL_REUSE else "supporting"
             rows["weakness"] = ""  # a reviewer's weakness belongs to the practice it was written for
             parts.append(rows)

@@ -84,6 +84,33 @@ CYGNUS = [  # deliberate mistakes: each bad row is rejected with a reason and a 
 ]
 
 
+DELTA = [  # a service transition project assessed against IWM, WP, ITIL TPS and PM/SM integration at once
+    # ITIL Transition Planning and Support
+    row("Delta", "TPS.STRATEGY", "Delta transition strategy", date=D(2026, 2, 1), party="provider"),
+    row("Delta", "TPS.PREPARE", "Service design package review record", date=D(2026, 2, 20)),
+    row("Delta", "TPS.PREPARE", "Transition readiness assessment", date=D(2026, 3, 1)),
+    row("Delta", "TPS.INIT", "Transition project charter", date=D(2026, 1, 15)),
+    row("Delta", "TPS.INIT", "Stakeholder register", date=D(2026, 1, 15)),
+    row("Delta", "TPS.INIT", "RACI matrix for transition roles", date=D(2026, 1, 15)),
+    row("Delta", "TPS.INIT", "RAID log", date=D(2026, 10, 20)),
+    row("Delta", "TPS.PLAN", "Service transition plan v2", status="baselined", date=D(2026, 3, 15)),
+    row("Delta", "TPS.CONTROL", "Issue log", date=D(2026, 11, 5)),
+    row("Delta", "TPS.CONTROL", "Risk log", date=D(2026, 11, 5)),
+    row("Delta", "TPS.REPORT", "Transition status report week 44", date=D(2026, 11, 6)),
+    row("Delta", "TPS.CLOSE", "Lessons learned report (draft)", status="draft", date=D(2026, 11, 10)),
+    # CMMI IWM / WP evidence recorded directly
+    row("Delta", "IWM.SP1.1", "Delta tailored process for transition projects", date=D(2026, 1, 20)),
+    row("Delta", "IWM.SP1.4", "Integrated transition plan (change schedule, release, test, continuity)", date=D(2026, 3, 15)),
+    row("Delta", "IWM.SP1.5", "Progress tracking workbook with actuals", date=D(2026, 11, 5)),
+    row("Delta", "IWM.SP1.5", "Interview with the transition manager", etype="affirmation", status=""),
+    row("Delta", "WP.SP2.7", "Delta project management plan", date=D(2026, 3, 15)),
+    # PM / SM integration (PMBOK process groups x ITIL)
+    row("Delta", "PMI.INIT.CHARTER", "Project charter with total cost of ownership", date=D(2026, 1, 10)),
+    row("Delta", "PMI.MC.CHANGE", "RFC-1042 with CAB decision", date=D(2026, 6, 2)),
+    row("Delta", "PMI.EXEC.ELS", "Early life support exit criteria", date=D(2026, 9, 1)),
+]
+
+
 def write_xlsx(path: Path, rows: list[list], *, title: str | None = None) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -120,6 +147,7 @@ def main() -> None:
     write_xlsx(OUT / "atlas-mature.xlsx", ATLAS, title="Atlas managed service - IWM evidence register")
     write_csv(OUT / "borealis-partial.csv", BOREALIS)
     write_xlsx(OUT / "cygnus-with-mistakes.xlsx", CYGNUS)
+    write_xlsx(OUT / "delta-service-transition.xlsx", DELTA, title="Delta data-centre move - transition evidence")
     print(f"wrote samples to {OUT}")
 
 

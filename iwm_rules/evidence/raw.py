@@ -1,0 +1,899 @@
+"""Raw readers: the cell values of every sheet of a workbook, or of a csv, as plain rows.
+
+Nothing here knows about layouts or column names. ``read_raw`` returns :class:`RawSheet`
+objects (rows of plain Python values plus the spreadsheet row number of the first row), and
+every way a file can fail becomes one :class:`~iwm_rules.errors.EvidenceFileError` whose
+message is a single line.
+
+Safety (DESIGN §8). The Rust reader, python-calamine, aborts the whole process (no
+exception to catch) when a workbook inflates to gigabytes, when one cell is gigantic, or
+when a few far-apart cells make the dense cell grid it allocates enormous (one cell in A1
+and one in XFD1048576: a 1 KB file asking for 512 GiB). So before calamine sees a workbook,
+:func:`inspect_zip`
+
+1. checks the zip central directory: member count, declared sizes, compression ratio and
+   compression method;
+2. inflates every member itself, counting the bytes really produced (a zip can lie about
+   its sizes), and scans the XML parts for DOCTYPE/ENTITY declarations, non-UTF-8
+   encodings and gigantic text runs;
+3. bounds the used range (rows x columns) that each worksheet part's cells will occupy,
+   refusing one larger than ``Limits.max_cells``.
+
+Formulas and macros are never evaluated: calamine reads the cached cell values only, and
+the VBA project of an .xlsm is never opened.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import io
+import os
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import IO, Iterator
+from xml.parsers import expat
+
+import python_calamine
+
+from ..errors import EvidenceFileError
+
+__all__ = ["Limits", "RawSheet", "LimitExceededError", "read_raw", "inspect_zip"]
+
+_KiB = 2**10
+_MiB = 2**20
+_GiB = 2**30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits applied before and while reading one evidence file."""
+
+    max_file_bytes: int = 200 * _MiB  # on-disk size
+    max_uncompressed_bytes: int = 1 * _GiB  # sum of zip members' sizes (declared and inflated)
+    max_member_bytes: int = 512 * _MiB  # one zip member's size (declared and inflated)
+    max_ratio: float = 200.0  # per-member uncompressed/compressed (members over 1 MiB)
+    max_members: int = 10_000
+    max_cell_chars: int = 1_000_000  # csv field / text cell
+    max_rows: int = 2_000_000  # per sheet, after trailing blank rows are dropped
+    max_cells: int = 50_000_000  # rows x columns of a worksheet's used range (~32 bytes each in the reader)
+
+
+@dataclass
+class RawSheet:
+    """The values of one sheet (or of a csv), top-left aligned on its first non-blank row."""
+
+    file: str  # path as given
+    sheet: str | None  # sheet name; None for csv
+    rows: list[list]  # str, int, float, bool, date/datetime (time/timedelta for such formats), or None
+    first_row: int = 1  # spreadsheet row number of rows[0] (1-based, as Excel shows it)
+    encoding: str | None = None  # csv only: detected encoding
+    delimiter: str | None = None  # csv only
+    hidden: bool = False  # workbook only: the sheet is hidden in Excel
+
+
+class LimitExceededError(EvidenceFileError):
+    """A file is over one of the :class:`Limits`; ``limit`` names the field that stopped it."""
+
+    def __init__(self, path: str, message: str, limit: str):
+        super().__init__(path, message)
+        self.limit = limit
+
+
+# --------------------------------------------------------------------------- entry points
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+_NOT_A_SPREADSHEET = "not a spreadsheet (expected .xlsx, .xlsm or .csv)"
+_DAMAGED = "not a valid xlsx (damaged or truncated zip)"
+
+
+def read_raw(path, *, limits: Limits | None = None, sheets: list[str] | None = None) -> list[RawSheet]:
+    """Every sheet (or the named ones) of an xlsx/xlsm workbook, or the one table of a csv.
+
+    The format is decided by the file's content (zip, OLE) and, for text, by its suffix.
+    Rows are lists of equal length; trailing blank rows and columns are dropped; ``first_row``
+    is the row number Excel shows for ``rows[0]``. Raises :class:`EvidenceFileError` (one
+    line, naming the file) for anything that cannot be read; never another exception.
+    """
+    limits = limits or Limits()
+    name = str(path)
+    try:
+        with _open_regular(path, name, limits) as fh:
+            head = fh.read(8)
+            if head.startswith(_ZIP_MAGICS):
+                return _read_workbook(fh, name, limits, sheets)
+            if head.startswith(_OLE_MAGIC):
+                raise EvidenceFileError(
+                    name, "password-protected or legacy .xls workbook: save it as .xlsx without a password"
+                )
+            if name.lower().endswith(_CSV_SUFFIXES):
+                return [_read_csv(fh, name, limits)]
+            raise EvidenceFileError(name, _NOT_A_SPREADSHEET)
+    except EvidenceFileError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except MemoryError as exc:
+        raise EvidenceFileError(name, "ran out of memory while reading the file") from exc
+    except BaseException as exc:  # includes pyo3's PanicException, which is not an Exception
+        raise EvidenceFileError(name, f"cannot read the file: {_one_line(exc)}") from exc
+
+
+def inspect_zip(path, limits: Limits | None = None) -> None:
+    """Refuse a hostile or broken workbook zip before any reader opens it.
+
+    Checks the central directory (member count, declared sizes and ratios, compression
+    method), then inflates every member counting the bytes really produced, refusing XML
+    entity declarations, non-UTF-8 XML, gigantic text runs and worksheet cell ranges over
+    ``limits.max_cells``. Raises :class:`EvidenceFileError`; returns None when the zip is safe
+    to hand to a reader.
+    """
+    limits = limits or Limits()
+    name = str(path)
+    try:
+        with _open_regular(path, name, limits) as fh:
+            _inspect_open_zip(fh, name, limits)
+    except EvidenceFileError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except MemoryError as exc:
+        raise EvidenceFileError(name, "ran out of memory while checking the file") from exc
+    except BaseException as exc:
+        raise EvidenceFileError(name, f"cannot check the file: {_one_line(exc)}") from exc
+
+
+def _open_regular(path, name: str, limits: Limits) -> IO[bytes]:
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise EvidenceFileError(name, "file not found") from None
+    except PermissionError:
+        raise EvidenceFileError(name, "cannot be read (permission denied)") from None
+    except (OSError, ValueError) as exc:
+        raise EvidenceFileError(name, f"cannot be read ({_one_line(exc)})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise EvidenceFileError(name, "is a directory, not a spreadsheet file")
+    if not stat.S_ISREG(st.st_mode):
+        raise EvidenceFileError(name, "is not a regular file")
+    if st.st_size > limits.max_file_bytes:
+        raise LimitExceededError(
+            name,
+            f"the file is {_size(st.st_size)}, over the file-size limit ({_size(limits.max_file_bytes)}); "
+            "if the file is genuine, raise the limit",
+            "max_file_bytes",
+        )
+    try:
+        return open(path, "rb")
+    except PermissionError:
+        raise EvidenceFileError(name, "cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise EvidenceFileError(name, f"cannot be read ({_one_line(exc)})") from None
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+def _read_workbook(fh: IO[bytes], name: str, limits: Limits, sheets: list[str] | None) -> list[RawSheet]:
+    _inspect_open_zip(fh, name, limits)
+    fh.seek(0)
+    try:
+        wb = python_calamine.CalamineWorkbook.from_filelike(fh)
+    except python_calamine.PasswordError:
+        raise EvidenceFileError(
+            name, "password-protected workbook: save it as .xlsx without a password"
+        ) from None
+    except python_calamine.CalamineError as exc:
+        raise EvidenceFileError(name, f"cannot read the workbook: {_one_line(exc)}") from exc
+    with wb:
+        metas = {m.name: m for m in wb.sheets_metadata}
+        if sheets is None:
+            wanted = [m for m in metas.values() if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        else:
+            wanted = []
+            for s in sheets:
+                meta = metas.get(s)
+                if meta is None or meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+                    known = ", ".join(
+                        repr(m.name) for m in metas.values() if m.typ == python_calamine.SheetTypeEnum.WorkSheet
+                    )
+                    raise EvidenceFileError(name, f"no worksheet named {s!r} (worksheets: {known or 'none'})")
+                wanted.append(meta)
+        out = []
+        for meta in wanted:
+            try:
+                sheet = wb.get_sheet_by_name(meta.name)
+            except python_calamine.CalamineError as exc:
+                raise EvidenceFileError(name, f"sheet {meta.name!r}: cannot be read: {_one_line(exc)}") from exc
+            rows, first_row = _sheet_rows(sheet, name, meta.name, limits)
+            out.append(
+                RawSheet(
+                    file=name,
+                    sheet=meta.name,
+                    rows=rows,
+                    first_row=first_row,
+                    hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
+                )
+            )
+        return out
+
+
+def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list[list], int]:
+    """Rows of a calamine sheet: '' -> None, integral floats -> int, blank edges dropped.
+
+    ``iter_rows`` yields rows from spreadsheet row 1 (leading empty rows padded) but columns
+    only from the first used column; the row offset is derived from ``start``/``height`` so
+    that either behaviour gives the right ``first_row``.
+    """
+    start = sheet.start
+    if start is None:
+        return [], 1
+    max_chars = limits.max_cell_chars
+    max_rows = limits.max_rows
+    rows: list[list] = []
+    pending = 0  # blank rows seen since the last kept row; materialized only if data follows
+    first_idx = -1
+    width = 0
+    idx = -1
+    _float = float
+    _str = str
+    for idx, row in enumerate(sheet.iter_rows()):
+        n = len(row)
+        if row.count("") == n:
+            if first_idx >= 0:
+                pending += 1
+            continue
+        if first_idx < 0:
+            first_idx = idx
+        if len(rows) + pending >= max_rows:
+            raise LimitExceededError(
+                name,
+                f"sheet {sheet_name!r} has more than {max_rows} rows, over the row limit; "
+                "if the file is genuine, raise the limit",
+                "max_rows",
+            )
+        if pending:
+            rows.extend([] for _ in range(pending))  # widened below
+            pending = 0
+        vals = [
+            None if v == "" else (int(v) if v.__class__ is _float and v.is_integer() else v) for v in row
+        ]
+        for v in vals:
+            if v.__class__ is _str and len(v) > max_chars:
+                raise LimitExceededError(
+                    name,
+                    f"sheet {sheet_name!r} row {idx + 1}: a cell exceeds {max_chars} characters",
+                    "max_cell_chars",
+                )
+        last = n
+        while vals[last - 1] is None:
+            last -= 1
+        if last > width:
+            width = last
+        rows.append(vals)
+    if first_idx < 0:
+        return [], 1
+    # python-calamine 0.9 pads, so idx is the absolute row index and offset is 0; were the
+    # leading empty rows not yielded, idx would count from ``start`` and offset corrects it.
+    offset = start[0] + sheet.height - (idx + 1)
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            rows[i] = (r + [None] * (width - len(r))) if len(r) < width else r[:width]
+    return rows, first_idx + offset + 1
+
+
+# --------------------------------------------------------------------------- zip gate
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_RATIO_FLOOR = 1 * _MiB  # below this, a member's compression ratio is not held against it
+_IN_CHUNK = 256 * _KiB
+_OUT_CHUNK = 1 * _MiB
+_OVERLAP = 512  # bytes carried between scan windows (longer than any pattern match)
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+
+class _Refused(Exception):
+    """Raised inside the XML scan to abort with a prepared EvidenceFileError."""
+
+    def __init__(self, error: EvidenceFileError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _inspect_open_zip(fh: IO[bytes], name: str, limits: Limits) -> None:
+    fh.seek(0, os.SEEK_END)
+    file_size = fh.tell()
+    fh.seek(0)
+    try:
+        with zipfile.ZipFile(fh) as zf:  # a ZipFile given a file object leaves it open
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error):
+        raise EvidenceFileError(name, _DAMAGED) from None
+    except NotImplementedError as exc:
+        raise EvidenceFileError(name, f"{_DAMAGED}: {_one_line(exc)}") from None
+
+    if len(infos) > limits.max_members:
+        raise LimitExceededError(
+            name,
+            f"the zip has {len(infos)} members, over the member-count limit ({limits.max_members}); "
+            "if the file is genuine, raise the limit",
+            "max_members",
+        )
+    total = 0
+    for info in infos:
+        _check_declared(info, name, limits)
+        total += info.file_size
+    if total > limits.max_uncompressed_bytes:
+        raise LimitExceededError(
+            name,
+            f"the workbook declares {_size(total)} uncompressed, which exceeds the uncompressed-size limit "
+            f"({_size(limits.max_uncompressed_bytes)}); if the file is genuine, raise the limit",
+            "max_uncompressed_bytes",
+        )
+    _check_kind(infos, name)
+
+    inflated_total = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        inflated_total = _stream_member(fh, file_size, info, name, limits, inflated_total)
+
+
+def _check_declared(info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
+    member = info.filename
+    if info.flag_bits & 0x1:
+        raise EvidenceFileError(name, f"{_DAMAGED}: member {member!r} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise EvidenceFileError(
+            name, f"{_DAMAGED}: member {member!r} uses an unsupported compression method ({info.compress_type})"
+        )
+    if info.file_size > limits.max_member_bytes:
+        raise LimitExceededError(
+            name,
+            f"zip member {member!r} declares {_size(info.file_size)}, which exceeds the per-member size limit "
+            f"({_size(limits.max_member_bytes)}); if the file is genuine, raise the limit",
+            "max_member_bytes",
+        )
+    if info.file_size > _RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        ratio = info.file_size / max(info.compress_size, 1)
+        raise LimitExceededError(
+            name,
+            f"zip member {member!r} has a compression ratio of {ratio:.0f}:1, which exceeds the ratio limit "
+            f"({limits.max_ratio:g}:1; possible zip bomb); if the file is genuine, raise the limit",
+            "max_ratio",
+        )
+
+
+def _check_kind(infos: list[zipfile.ZipInfo], name: str) -> None:
+    names = {i.filename.lower() for i in infos}
+    if "xl/workbook.xml" in names:
+        return
+    if "xl/workbook.bin" in names:
+        raise EvidenceFileError(name, "binary .xlsb workbooks are not supported: save it as .xlsx")
+    if "content.xml" in names and "mimetype" in names:
+        raise EvidenceFileError(name, "OpenDocument spreadsheets are not supported: save it as .xlsx")
+    raise EvidenceFileError(name, _NOT_A_SPREADSHEET)
+
+
+def _stream_member(
+    fh: IO[bytes], file_size: int, info: zipfile.ZipInfo, name: str, limits: Limits, inflated_total: int
+) -> int:
+    """Inflate one member, counting real output against the limits; scan it if it is XML."""
+    member = info.filename
+    fh.seek(info.header_offset)
+    header = fh.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        raise EvidenceFileError(name, _DAMAGED)
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != b"PK\x03\x04":
+        raise EvidenceFileError(name, _DAMAGED)
+    data_start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+    if data_start + info.compress_size > file_size:
+        raise EvidenceFileError(name, _DAMAGED)
+    fh.seek(data_start)
+
+    scan: _XmlScan | None = None
+    looks_xml = member.lower().endswith(_XML_SUFFIXES)
+    inflated = 0
+    crc = 0
+    ratio_cap = max(_RATIO_FLOOR, limits.max_ratio * max(info.compress_size, 1))
+    member_cap = limits.max_member_bytes
+
+    def sink(out: bytes) -> None:
+        nonlocal inflated, crc, scan, looks_xml
+        if not out:
+            return
+        inflated += len(out)
+        if inflated > member_cap:
+            raise LimitExceededError(
+                name,
+                f"zip member {member!r} inflates to more than the per-member size limit ({_size(member_cap)})"
+                f"{_lie(info)}; if the file is genuine, raise the limit",
+                "max_member_bytes",
+            )
+        if inflated > ratio_cap:
+            raise LimitExceededError(
+                name,
+                f"zip member {member!r} inflates more than {limits.max_ratio:g}:1, which exceeds the ratio limit "
+                f"(possible zip bomb){_lie(info)}; if the file is genuine, raise the limit",
+                "max_ratio",
+            )
+        if inflated_total + inflated > limits.max_uncompressed_bytes:
+            raise LimitExceededError(
+                name,
+                f"the workbook inflates to more than the uncompressed-size limit "
+                f"({_size(limits.max_uncompressed_bytes)}){_lie(info)}; if the file is genuine, raise the limit",
+                "max_uncompressed_bytes",
+            )
+        crc = zlib.crc32(out, crc)
+        if scan is None and inflated == len(out):  # first output of this member
+            stripped = out[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+            if looks_xml or stripped.startswith(b"<") or out[:4] in (b"\xff\xfe<\x00", b"\xfe\xff\x00<"):
+                looks_xml = True
+                scan = _XmlScan(name, member, limits)
+        if scan is not None:
+            scan.feed(out)
+
+    left = info.compress_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        while left:
+            piece = fh.read(min(left, _OUT_CHUNK))
+            if not piece:
+                raise EvidenceFileError(name, _DAMAGED)
+            left -= len(piece)
+            sink(piece)
+    else:
+        d = zlib.decompressobj(-15)
+        try:
+            while left and not d.eof:
+                piece = fh.read(min(left, _IN_CHUNK))
+                if not piece:
+                    raise EvidenceFileError(name, _DAMAGED)
+                left -= len(piece)
+                while piece and not d.eof:
+                    sink(d.decompress(piece, _OUT_CHUNK))
+                    piece = d.unconsumed_tail
+            while not d.eof:
+                out = d.decompress(b"", _OUT_CHUNK)
+                if not out:
+                    break
+                sink(out)
+        except zlib.error:
+            raise EvidenceFileError(name, f"{_DAMAGED}: member {member!r} does not inflate") from None
+        if not d.eof:
+            raise EvidenceFileError(name, f"{_DAMAGED}: member {member!r} is cut short")
+    if inflated != info.file_size or (crc & 0xFFFFFFFF) != info.CRC:
+        raise EvidenceFileError(
+            name, f"{_DAMAGED}: member {member!r} does not match its size or checksum in the zip directory"
+        )
+    if scan is not None:
+        scan.finish()
+        if scan.irregular:
+            _scan_irregular_cells(fh, info, data_start, name, limits)
+    return inflated_total + inflated
+
+
+def _lie(info: zipfile.ZipInfo) -> str:
+    return f" although it declares {_size(info.file_size)} (the zip misreports its sizes)"
+
+
+# --------------------------------------------------------------------------- XML scan
+
+_DOCTYPE_RE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_PREFIXED_CELL_RE = re.compile(rb"<[A-Za-z_][\w.\-]*:c[\s/>]")
+_CANON_REF = rb'[A-Z]{1,3}[1-9][0-9]{0,9}"'
+_ROW_FLOOR = 1000  # cells within the first 1000 rows and ...
+_COL_FLOOR = 26  # ... columns A:Z are never a threat; only cells beyond are looked at
+_ENTITY_MSG = "refused: the workbook contains XML entity declarations (possible entity-expansion attack)"
+
+
+class _XmlScan:
+    """Streaming checks over one XML member's inflated bytes.
+
+    - DOCTYPE / ENTITY declarations (entity expansion, external entities): refused.
+    - NUL bytes or a UTF-16/32 byte-order mark: refused (Excel writes UTF-8; the byte scans
+      below would be blind to anything else).
+    - A run of more than 10 x ``max_cell_chars`` bytes without a ``<``: refused, it can only
+      be a gigantic cell (an exact per-cell check follows when the values are read).
+    - Cells: in the form every common writer uses (``<c r="B7" ...>``) the used range is
+      bounded with one regex pass that matches only value cells lying beyond the current
+      bound, so a normal sheet produces a handful of matches in total. Any other cell form
+      (no ``r``, prefixed elements, lower case, leading zeros...) marks the member
+      ``irregular`` and it is re-read exactly with expat after this pass.
+    """
+
+    def __init__(self, name: str, member: str, limits: Limits):
+        self.name = name
+        self.member = member
+        self.limits = limits
+        self.run_limit = 10 * limits.max_cell_chars
+        self.tail = b""
+        self.consumed = 0
+        self.last_lt = 0
+        self.irregular = False
+        self.row_bound = _ROW_FLOOR
+        self.col_bound = _COL_FLOOR
+        self.rx = _cell_scan_regex(self.row_bound, self.col_bound)
+
+    def feed(self, data: bytes) -> None:
+        if b"\x00" in data or (self.consumed == 0 and data[:4] in (b"\xff\xfe<\x00", b"\xfe\xff\x00<")):
+            self._refuse(f"refused: XML part {self.member!r} is not UTF-8 encoded")
+        self._runs(data)
+        buf = self.tail + data
+        self.consumed += len(data)
+        if b"<!" in buf and _DOCTYPE_RE.search(buf):
+            self._refuse(_ENTITY_MSG)
+        limit = len(buf) - _OVERLAP
+        if not self.irregular:
+            if b":c" in buf and _PREFIXED_CELL_RE.search(buf):
+                self.irregular = True
+            else:
+                self._cells(buf, limit)
+        self.tail = buf[max(limit, 0):]
+
+    def finish(self) -> None:
+        if self.consumed - self.last_lt > self.run_limit:
+            self._too_long()
+        if not self.irregular and self.tail:
+            self._cells(self.tail, len(self.tail))
+        self.tail = b""
+
+    def _runs(self, data: bytes) -> None:
+        i = data.find(b"<")
+        if i < 0:
+            if self.consumed + len(data) - self.last_lt > self.run_limit:
+                self._too_long()
+            return
+        if self.consumed + i - self.last_lt > self.run_limit:
+            self._too_long()
+        self.last_lt = self.consumed + data.rfind(b"<")
+
+    def _cells(self, buf: bytes, limit: int) -> None:
+        pos = 0
+        while True:
+            m = self.rx.search(buf, pos)
+            if m is None or m.start() >= limit:
+                return
+            if m.lastgroup == "odd":
+                self.irregular = True
+                return
+            ref = m.group("ref")
+            col, row = _split_ref(ref)
+            self.row_bound = max(self.row_bound, _ceil2(row))
+            self.col_bound = max(self.col_bound, _ceil2(col))
+            _check_cells(self.name, self.member, self.row_bound, self.col_bound, self.limits, approx=True)
+            self.rx = _cell_scan_regex(self.row_bound, self.col_bound)
+            pos = m.start() + 1
+
+    def _too_long(self) -> None:
+        raise LimitExceededError(
+            self.name,
+            f"refused: {self.member!r} holds a text run of more than {self.run_limit} bytes, so a cell exceeds "
+            f"{self.limits.max_cell_chars} characters; if the file is genuine, raise the limit",
+            "max_cell_chars",
+        )
+
+    def _refuse(self, message: str) -> None:
+        raise EvidenceFileError(self.name, message)
+
+
+def _check_cells(name: str, member: str, rows: int, cols: int, limits: Limits, approx: bool) -> None:
+    cells = rows * cols
+    if cells > limits.max_cells:
+        about = "about " if approx else ""
+        raise LimitExceededError(
+            name,
+            f"refused: worksheet part {member!r} spans {about}{rows} rows x {cols} columns ({cells} cells), "
+            f"over the cell limit ({limits.max_cells}); if the file is genuine, raise the limit",
+            "max_cells",
+        )
+
+
+def _ceil2(n: int) -> int:
+    """Smallest number >= n with at most two significant digits (bounds the recompiles)."""
+    if n < 100:
+        return n
+    p = 10 ** (len(str(n)) - 2)
+    return -(-n // p) * p
+
+
+def _split_ref(ref: bytes) -> tuple[int, int]:
+    """``b"AB12"`` -> (column 28, row 12); both 1-based."""
+    col = 0
+    i = 0
+    for i, ch in enumerate(ref):
+        if 65 <= ch <= 90:
+            col = col * 26 + ch - 64
+        elif 97 <= ch <= 122:
+            col = col * 26 + ch - 96
+        else:
+            break
+    return col, int(ref[i:])
+
+
+def _col_letters(n: int) -> str:
+    s = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _gt_int(n: int) -> str:
+    """Regex for a decimal integer without leading zeros, at most 10 digits, greater than n."""
+    s = str(n)
+    k = len(s)
+    alts = [f"[1-9][0-9]{{{k},9}}"] if k < 10 else []
+    for i, ch in enumerate(s):
+        if ch != "9":
+            rest = k - i - 1
+            alts.append(s[:i] + f"[{int(ch) + 1}-9]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "(?:" + "|".join(alts) + ")" if alts else "(?!)"
+
+
+def _gt_col(n: int) -> str:
+    """Regex for 1-3 upper-case column letters naming a column greater than n."""
+    s = _col_letters(n)
+    k = len(s)
+    alts = [f"[A-Z]{{{k + 1},3}}"] if k < 3 else []
+    for i, ch in enumerate(s):
+        if ch != "Z":
+            rest = k - i - 1
+            alts.append(s[:i] + f"[{chr(ord(ch) + 1)}-Z]" + (f"[A-Z]{{{rest}}}" if rest else ""))
+    return "(?:" + "|".join(alts) + ")" if alts else "(?!)"
+
+
+@functools.lru_cache(maxsize=512)
+def _cell_scan_regex(row_bound: int, col_bound: int) -> re.Pattern[bytes]:
+    """Match a cell tag that is irregular (group ``odd``) or a value cell beyond the bounds.
+
+    A value cell is any ``<c>`` that is not self-closing within 200 characters (longer
+    self-closing tags count too: erring on the safe side).
+    """
+    big = f"(?:{_gt_col(col_bound)}[1-9][0-9]{{0,9}}|[A-Z]{{1,3}}{_gt_int(row_bound)})".encode()
+    return re.compile(
+        rb'<c(?:(?P<odd>(?! r="' + _CANON_REF + rb")[\s/>])"
+        rb'| r="(?P<ref>' + big + rb')"(?![^>]{0,200}/>))'
+    )
+
+
+def _scan_irregular_cells(fh: IO[bytes], info: zipfile.ZipInfo, data_start: int, name: str, limits: Limits) -> None:
+    """Exact used-range bound for a member whose cells are not in the common form.
+
+    Follows the reader's positioning: a ``row`` without ``r`` is the previous row + 1, a
+    cell without ``r`` the previous cell's column + 1; element prefixes are ignored. Only
+    cells with content (a child element) occupy the range. The member already passed the
+    size limits, so inflating it again is bounded.
+    """
+    member = info.filename
+    state = {"row": 0, "col": 0, "cell": None, "has_child": False, "max_row": 0, "max_col": 0}
+
+    def start(tag: str, attrs: dict) -> None:
+        local = tag.rpartition(":")[2]
+        if state["cell"] is not None:
+            state["has_child"] = True
+            return
+        if local == "row":
+            r = attrs.get("r", "").strip()
+            state["row"] = int(r) if r.isdigit() else state["row"] + 1
+            state["col"] = 0
+        elif local == "c":
+            r = attrs.get("r", "").strip()
+            m = re.fullmatch(r"([A-Za-z]{1,3})0*([0-9]{1,10})", r)
+            if m:
+                col, row = _split_ref(m.group(1).encode() + m.group(2).encode())
+            else:
+                col, row = state["col"] + 1, max(state["row"], 1)
+            state["col"] = col
+            state["cell"] = (row, col)
+            state["has_child"] = False
+
+    def end(tag: str) -> None:
+        if tag.rpartition(":")[2] == "c" and state["cell"] is not None:
+            row, col = state["cell"]
+            state["cell"] = None
+            if state["has_child"] and (row > state["max_row"] or col > state["max_col"]):
+                state["max_row"] = max(state["max_row"], row)
+                state["max_col"] = max(state["max_col"], col)
+                _check_cells(name, member, state["max_row"], state["max_col"], limits, approx=False)
+
+    def refuse(*_args) -> None:
+        raise _Refused(EvidenceFileError(name, _ENTITY_MSG))
+
+    p = expat.ParserCreate()
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    p.StartDoctypeDeclHandler = refuse
+    p.EntityDeclHandler = refuse
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    fh.seek(data_start)
+    left = info.compress_size
+    d = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    try:
+        while left:
+            piece = fh.read(min(left, _IN_CHUNK))
+            left -= len(piece)
+            if d is None:
+                p.Parse(piece, False)
+                continue
+            while piece and not d.eof:
+                p.Parse(d.decompress(piece, _OUT_CHUNK), False)
+                piece = d.unconsumed_tail
+        while d is not None and not d.eof:
+            out = d.decompress(b"", _OUT_CHUNK)
+            if not out:
+                break
+            p.Parse(out, False)
+        p.Parse(b"", True)
+    except _Refused as refused:
+        raise refused.error from None
+    except expat.ExpatError as exc:
+        raise EvidenceFileError(name, f"{_DAMAGED}: malformed XML in {member!r} ({_one_line(exc)})") from None
+
+
+# --------------------------------------------------------------------------- csv
+
+_SNIFF_BYTES = 64 * _KiB
+_SNIFF_TEXT = 4 * _KiB  # csv.Sniffer's regexes are superlinear: keep its sample small
+_DELIMITERS = ",;\t"
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
+    encoding = _detect_encoding(fh, name)
+    fh.seek(0)
+    raw_sample = fh.read(_SNIFF_BYTES)
+    sample = raw_sample.decode(encoding, errors="ignore")
+    if encoding == "utf-8-sig":
+        sample = sample.lstrip("\ufeff")
+    delimiter = _detect_delimiter(sample)
+    fh.seek(0)
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+    max_chars = limits.max_cell_chars
+    line_cap = 16 * max_chars + 2
+    rows: list[list] = []
+    pending = 0
+    width = 0
+    record = 0  # number of the record being parsed (1-based, as the spreadsheet row)
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max_chars)
+    try:
+        reader = csv.reader(_capped_lines(text, line_cap), delimiter=delimiter, quotechar='"', doublequote=True)
+        while True:
+            record += 1
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "field limit" in str(exc):
+                    raise LimitExceededError(
+                        name, f"row {record}: a cell exceeds {max_chars} characters", "max_cell_chars"
+                    ) from None
+                raise EvidenceFileError(name, f"row {record}: not valid csv ({_one_line(exc)})") from None
+            except _LineTooLong:
+                raise LimitExceededError(
+                    name,
+                    f"row {record}: a line exceeds {line_cap - 2} characters, so a cell is over the "
+                    f"{max_chars}-character limit; if the file is genuine, raise the limit",
+                    "max_cell_chars",
+                ) from None
+            except UnicodeDecodeError as exc:
+                raise EvidenceFileError(name, f"row {record}: cannot be decoded as {encoding} ({exc.reason})") from None
+            last = len(rec)
+            while last and rec[last - 1] == "":
+                last -= 1
+            if not last:
+                if rows:
+                    pending += 1
+                continue
+            if len(rows) + pending >= limits.max_rows:
+                raise LimitExceededError(
+                    name,
+                    f"more than {limits.max_rows} rows, over the row limit; if the file is genuine, raise the limit",
+                    "max_rows",
+                )
+            if pending:
+                rows.extend([] for _ in range(pending))
+                pending = 0
+            if last > width:
+                width = last
+            rows.append([v if v != "" else None for v in rec])
+    finally:
+        csv.field_size_limit(old_limit)
+        text.detach()
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            rows[i] = (r + [None] * (width - len(r))) if len(r) < width else r[:width]
+    return RawSheet(file=name, sheet=None, rows=rows, first_row=1, encoding=encoding, delimiter=delimiter)
+
+
+def _capped_lines(text: io.TextIOBase, cap: int) -> Iterator[str]:
+    """Lines of ``text``, never holding more than ``cap`` characters of one line in memory."""
+    while True:
+        line = text.readline(cap)
+        if not line:
+            return
+        yield line
+        if len(line) >= cap and not line.endswith(("\n", "\r")):
+            raise _LineTooLong
+
+
+def _detect_encoding(fh: IO[bytes], name: str) -> str:
+    fh.seek(0)
+    head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "cp1252"):
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while True:
+                chunk = fh.read(_MiB)
+                if not chunk:
+                    decoder.decode(b"", True)
+                    break
+                if b"\x00" in chunk:
+                    raise EvidenceFileError(name, f"{_NOT_A_SPREADSHEET}: the file holds binary data")
+                decoder.decode(chunk)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "latin-1"  # the five bytes cp1252 leaves undefined; latin-1 decodes anything
+
+
+def _detect_delimiter(sample: str) -> str:
+    lines = sample.splitlines()
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample cut the last line short
+    header = next((line for line in lines if line.strip()), "")
+    small = "\n".join(lines[:20])[:_SNIFF_TEXT]
+    counts = {d: _count_unquoted(header, d) for d in _DELIMITERS}
+    try:
+        sniffed = csv.Sniffer().sniff(small, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed in counts and counts[sniffed] > 0:
+        return sniffed
+    best = max(_DELIMITERS, key=lambda d: counts[d])  # ties keep the order , ; tab
+    return best if counts[best] > 0 else ","
+
+
+def _count_unquoted(line: str, ch: str) -> int:
+    if '"' not in line:
+        return line.count(ch)
+    n = 0
+    quoted = False
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == ch and not quoted:
+            n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _size(n: int) -> str:
+    for unit, div in (("GiB", _GiB), ("MiB", _MiB), ("KiB", _KiB)):
+        if n >= div:
+            v = n / div
+            return f"{v:.1f} {unit}" if unit == "GiB" or v != int(v) else f"{int(v)} {unit}"
+    return f"{n} bytes"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return text
