@@ -9,7 +9,7 @@ from .errors import EvidenceError
 from .evidence import load_evidence
 from .exporters import FORMATS, export
 from .model import CMMI_V2_LABELS
-from .ruleset import load_ruleset, shipped_ids
+from .ruleset import load_mappings, load_ruleset, shipped_ids
 
 
 def select_rulesets(requested: list) -> tuple[list, bool]:
@@ -21,7 +21,7 @@ def select_rulesets(requested: list) -> tuple[list, bool]:
 
 def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring=None, as_of: dt.date | None = None,
                    project: str | None = None, layout: str = "auto", reuse: bool = True,
-                   engine: str = "auto") -> Assessment:
+                   engine: str = "auto", mappings_file: Path | None = None, limits=None) -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
 
     Without ``rulesets``, each project is assessed against the shipped rulesets its own
@@ -29,7 +29,8 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
     other project "not implemented" on ITIL practices).
     """
     selected, auto = select_rulesets(rulesets or [])
-    evidence = load_evidence(files, selected, project=project, layout=layout)
+    extra = load_mappings(mappings_file) if mappings_file else ()
+    evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits)
     if evidence.errors:
         raise EvidenceError(evidence.errors)
     scopes = None
@@ -37,7 +38,10 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
         used = set(evidence.table["ruleset"].unique()) if len(evidence.table) else set()
         selected = [rs for rs in selected if rs.id in used] or selected
         scopes = {p: set(g.unique()) for p, g in evidence.table.groupby("project")["ruleset"]}
-    return assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine, scopes=scopes)
+    maps = load_mappings(None, selected, strict=False) + tuple(
+        m for m in extra if {m.from_, m.to} <= {p.id for rs in selected for p in rs.practices})
+    return assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine, scopes=scopes,
+                  mappings=maps)
 
 
 def write_reports(result: Assessment, outdir: Path, formats: list[str], *, scale: str = "scampi") -> list[Path]:

@@ -101,9 +101,13 @@ def main():
 @click.argument("evidence", nargs=-1, required=True)
 @common_assess_options
 @click.option("--project", help="Project name for rows without one (files with no project column).")
-@click.option("--layout", type=click.Choice(["auto", "long"]), default="auto", show_default=True,
-              help="Evidence layout; auto detects it per sheet.")
-def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, project, layout):
+@click.option("--layout", type=click.Choice(["auto", "long", "piid", "oedb"]), default="auto", show_default=True,
+              help="Evidence layout: long (one row per item), piid (one row per project x practice), "
+                   "oedb (appraisal-kit objective-evidence database); auto detects it per sheet.")
+@click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
+              help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices.")
+def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, project, layout,
+           mappings_file):
     """Assess EVIDENCE files (xlsx, xlsm, csv; folders are searched) and write reports to OUTDIR.
 
     Prints a summary per project; the full result is in OUTDIR/assessment.json.
@@ -113,7 +117,8 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     files = expand_inputs(evidence)
     try:
         result = api.run_assessment(files, rulesets=list(rulesets), tailoring=tailoring, as_of=as_of,
-                                    project=project, layout=layout, reuse=not no_reuse, engine=engine)
+                                    project=project, layout=layout, reuse=not no_reuse, engine=engine,
+                                    mappings_file=mappings_file)
     except EvidenceFileError as exc:
         raise InputError(str(exc)) from None
     except RulesetError as exc:

@@ -76,7 +76,7 @@ def _reuse(table: pd.DataFrame, mappings: tuple[Mapping, ...], known: set[str]) 
         # ``from`` rel ``to``: evidence of the wider (or equal) practice fully serves the narrower one;
         # evidence of a narrower or merely overlapping practice only supports the other.
         for src, dst, rel in ((m.from_, m.to, m.relationship), (m.to, m.from_, INVERSE[m.relationship])):
-            rows = table[(table["practice"] == src) & (table["reuse_via"] == "")]
+            rows = table[(table["practice"] == src) & (table["reuse_role"] == "own")]
             if rows.empty:
                 continue
             rows = rows.copy()
@@ -100,8 +100,9 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     # ---- rows: adequacy, age, reuse
     t = table.copy()
     t["src_index"] = np.arange(len(t))
-    t["reuse_via"] = ""
-    t["reuse_role"] = "own"
+    if "reuse_via" not in t:
+        t["reuse_via"] = ""
+        t["reuse_role"] = "own"
     t = _reuse(t, mappings, set(pr_ruleset))
     t["ruleset"] = t["practice"].map(pr_ruleset)
     accept = dict(zip(pr_cat["ruleset"], pr_cat["accept_status"])) if len(pr_cat) else {}

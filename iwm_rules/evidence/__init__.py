@@ -1,6 +1,10 @@
 """Evidence files -> one validated table of accepted rows, plus every rejected row.
 
-``rows_read = rows_accepted + rows_rejected + rows_skipped`` holds for every file.
+Each sheet's layout is detected (long, PIID wide, appraisal-kit OEdb) unless forced; the
+layout reader turns the sheet into candidate rows, and :func:`table.validate` accepts or
+rejects each one. Per file, ``rows_read = rows_accepted + rows_rejected + rows_skipped``
+counts spreadsheet rows: a row is rejected when any item of it is, accepted when an item
+of it is used, skipped otherwise (blank, heading, title, template placeholder).
 """
 from __future__ import annotations
 
@@ -12,11 +16,18 @@ import pandas as pd
 
 from ..errors import EvidenceFileError
 from ..model import Mapping, Ruleset
-from ..ruleset import Catalogue
+from ..ruleset import Catalogue, normalize_practice_key
 from . import long as long_layout
+from . import oedb, piid
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
-LAYOUTS = ("auto", "long")
+#: layout name -> (header finder, candidate builder); detection tries them in this order
+READERS = {
+    "oedb": (oedb.find_header, oedb.candidate_frame),
+    "piid": (piid.find_header, piid.candidate_frame),
+    "long": (long_layout.find_header, long_layout.candidate_frame),
+}
+LAYOUTS = ("auto", *READERS)
 
 
 @dataclass
@@ -28,6 +39,7 @@ class FileReport:
     rows_accepted: int = 0
     rows_rejected: int = 0
     rows_skipped: int = 0
+    evidence_items: int = 0  # accepted items (a PIID row may hold several)
 
     def as_record(self) -> dict:
         return dict(self.__dict__)
@@ -56,14 +68,43 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def external_practices(mappings: tuple[Mapping, ...], catalogue: Catalogue) -> dict[str, tuple[str, str]]:
+    """Practice ids of other frameworks (e.g. CMMI V2.0 ``PLAN 2.7``) that a mapping relates to
+    a selected practice: normalized id -> (selected practice id, relationship of the external one)."""
+    inverse = {"equal": "equal", "subset": "superset", "superset": "subset", "intersect": "intersect"}
+    out = {}
+    for m in mappings:
+        if m.from_ in catalogue.practices and m.to not in catalogue.practices:
+            out[normalize_practice_key(m.to)] = (m.from_, inverse[m.relationship])
+        elif m.to in catalogue.practices and m.from_ not in catalogue.practices:
+            out[normalize_practice_key(m.from_)] = (m.to, m.relationship)
+    return out
+
+
+def _detect(rows: list[list], layout: str):
+    names = READERS if layout == "auto" else [layout]
+    for name in names:
+        found = READERS[name][0](rows)
+        if found:
+            return name, found
+    return None, None
+
+
 def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None, layout: str = "auto",
                   limits=None, mappings: tuple[Mapping, ...] = ()) -> Evidence:
-    """Read every evidence file; a file that cannot be read is listed in ``errors``."""
+    """Read every evidence file; a file that cannot be read is listed in ``errors``.
+
+    ``mappings`` may relate practices of other frameworks (e.g. CMMI V2.0 ids in an OEdb) to
+    selected practices; rows of such practices are then accepted for the mapped practice.
+    """
     from .raw import read_raw  # the raw readers carry the safety checks
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     catalogue = Catalogue(rulesets)
+    external = external_practices(tuple(mappings), catalogue)
     accepted, rejected, reports, errors, warnings = [], [], [], [], []
     for p in paths:
         path = Path(p)
@@ -74,28 +115,36 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             errors.append(exc)
             continue
         report = FileReport(str(path), digest, layout)
+        detected = [(s, *_detect(s.rows, layout)) for s in sheets]
+        n_evidence_sheets = sum(1 for _, name, _ in detected if name)
         layouts_seen = set()
-        long_sheets = [s for s in sheets if long_layout.find_header(s.rows)]
-        for sheet in sheets:
+        for sheet, name, found in detected:
             read = len(sheet.rows)
             report.rows_read += read
-            found = long_layout.find_header(sheet.rows)
-            if not found:
+            if not name:
                 report.rows_skipped += read
-                if read:
+                if read and not sheet.hidden:
                     warnings.append({"file": str(path), "sheet": sheet.sheet or "",
-                                     "message": f"no evidence header (practice and work product columns) in the first "
-                                                f"{long_layout.HEADER_SCAN_ROWS} rows; {read} row(s) skipped"})
+                                     "message": f"no evidence header found in the first 20 rows; {read} row(s) skipped"})
                 continue
-            layouts_seen.add("long")
+            layouts_seen.add(name)
             at, cols = found
-            frame = long_layout.candidate_frame(sheet.rows, at, cols, file=str(path), sheet=sheet.sheet,
-                                                first_row=sheet.first_row)
-            default = project or (sheet.sheet if len(long_sheets) > 1 and sheet.sheet else path.stem)
-            acc, rej, skipped = validate(frame, catalogue, default_project=default)
-            report.rows_skipped += at + 1 + skipped
-            report.rows_accepted += len(acc)
-            report.rows_rejected += len(rej)
+            frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row)
+            default = project or (sheet.sheet if n_evidence_sheets > 1 and sheet.sheet else path.stem)
+            if name != "long" and "project" not in cols.values() and not project:
+                default = path.stem
+            acc, rej, _ = validate(frame, catalogue, default_project=default, external=external,
+                                   unknown_reason="unmapped_practice" if name == "oedb" else "unknown practice")
+            rej = rej.drop_duplicates(subset=["file", "sheet", "row", "column", "reason"])
+            rej_rows = set(rej["row"])
+            if rej_rows:  # a row is used whole or not at all
+                acc = acc[~acc["row"].isin(rej_rows)]
+            acc_rows = set(acc["row"])
+            report.rows_rejected += len(rej_rows)
+            report.rows_accepted += len(acc_rows)
+            report.rows_skipped += read - len(rej_rows) - len(acc_rows)
+            report.evidence_items += len(acc)
+            warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
             accepted.append(acc)
             rejected.append(rej)
         report.layout = ",".join(sorted(layouts_seen)) or "none"
@@ -103,3 +152,18 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
     return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
+
+
+def _duplicates(acc: pd.DataFrame, file: str, sheet: str) -> list[dict]:
+    """Exact duplicate rows (same values in every column but the row number) are flagged, not dropped."""
+    cols = [c for c in ACCEPTED_COLUMNS if c not in ("row", "file", "sheet")]
+    if len(acc) < 2:
+        return []
+    dup = acc[acc.duplicated(subset=cols, keep=False)]
+    out = []
+    for _, group in dup.groupby(cols, dropna=False, sort=False):
+        rows = sorted(set(int(r) for r in group["row"]))
+        if len(rows) > 1:
+            out.append({"file": file, "sheet": sheet, "rows": rows,
+                        "message": f"rows {', '.join(map(str, rows))} are exact duplicates (each is counted)"})
+    return out

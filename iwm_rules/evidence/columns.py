@@ -48,6 +48,7 @@ EVIDENCE_TYPE_VALUES = {
     "artifact": "artifact", "artefact": "artifact", "direct": "artifact", "indirect": "artifact",
     "directartifact": "artifact", "indirectartifact": "artifact", "da": "artifact", "ia": "artifact",
     "affirmation": "affirmation", "directaffirmation": "affirmation", "af": "affirmation", "interview": "affirmation",
+    "weakness": "weakness",
 }
 STATUS_VALUES = {
     "draft": "draft", "inreview": "in_review", "review": "in_review", "underreview": "in_review",

@@ -484,8 +484,10 @@ def _lie(info: zipfile.ZipInfo) -> str:
 # --------------------------------------------------------------------------- XML scan
 
 _DOCTYPE_RE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_PREFIXED_CELL_RE = re.compile(rb"<[A-Za-z_][\w.\-]*:c[\s/>]")
-_CANON_REF = rb'[A-Z]{1,3}[1-9][0-9]{0,9}"'
+# A cell tag not in the form ``<c r="B7"...``: no r first, lower case, leading zeros, ...
+_ODD_CELL_RE = re.compile(rb'<c(?! r="[A-Z]{1,3}[1-9][0-9]{0,9}")[\s/>]')
+# A prefixed cell element (``<x:c ...>``): the reader ignores prefixes. May also match text.
+_PREFIXED_CELL_RE = re.compile(rb":c[\s/>]")
 _ROW_FLOOR = 1000  # cells within the first 1000 rows and ...
 _COL_FLOOR = 26  # ... columns A:Z are never a threat; only cells beyond are looked at
 _ENTITY_MSG = "refused: the workbook contains XML entity declarations (possible entity-expansion attack)"
@@ -525,14 +527,11 @@ class _XmlScan:
         self._runs(data)
         buf = self.tail + data
         self.consumed += len(data)
-        if b"<!" in buf and _DOCTYPE_RE.search(buf):
+        if b"!" in buf and _DOCTYPE_RE.search(buf):  # memchr first: "!" is rare in sheet XML
             self._refuse(_ENTITY_MSG)
         limit = len(buf) - _OVERLAP
         if not self.irregular:
-            if b":c" in buf and _PREFIXED_CELL_RE.search(buf):
-                self.irregular = True
-            else:
-                self._cells(buf, limit)
+            self._cells(buf, limit)
         self.tail = buf[max(limit, 0):]
 
     def finish(self) -> None:
@@ -553,13 +552,15 @@ class _XmlScan:
         self.last_lt = self.consumed + data.rfind(b"<")
 
     def _cells(self, buf: bytes, limit: int) -> None:
+        for rx in (_ODD_CELL_RE, _PREFIXED_CELL_RE):
+            m = rx.search(buf)
+            if m is not None and m.start() < limit:
+                self.irregular = True
+                return
         pos = 0
         while True:
             m = self.rx.search(buf, pos)
             if m is None or m.start() >= limit:
-                return
-            if m.lastgroup == "odd":
-                self.irregular = True
                 return
             ref = m.group("ref")
             col, row = _split_ref(ref)
@@ -649,16 +650,13 @@ def _gt_col(n: int) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _cell_scan_regex(row_bound: int, col_bound: int) -> re.Pattern[bytes]:
-    """Match a cell tag that is irregular (group ``odd``) or a value cell beyond the bounds.
+    """Match a value cell (in the common form) lying beyond row_bound or col_bound.
 
     A value cell is any ``<c>`` that is not self-closing within 200 characters (longer
     self-closing tags count too: erring on the safe side).
     """
     big = f"(?:{_gt_col(col_bound)}[1-9][0-9]{{0,9}}|[A-Z]{{1,3}}{_gt_int(row_bound)})".encode()
-    return re.compile(
-        rb'<c(?:(?P<odd>(?! r="' + _CANON_REF + rb")[\s/>])"
-        rb'| r="(?P<ref>' + big + rb')"(?![^>]{0,200}/>))'
-    )
+    return re.compile(rb'<c r="(?P<ref>' + big + rb')"(?![^>]{0,200}/>)')
 
 
 def _scan_irregular_cells(fh: IO[bytes], info: zipfile.ZipInfo, data_start: int, name: str, limits: Limits) -> None:

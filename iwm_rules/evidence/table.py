@@ -18,7 +18,7 @@ from .columns import CANONICAL, EVIDENCE_TYPE_VALUES, PARTY_VALUES, STATUS_VALUE
 
 ACCEPTED_COLUMNS = (
     "project", "practice", "ruleset", "practice_raw", "work_product", "evidence_type", "status", "date",
-    "owner", "party", "location", "notes", "weakness", "file", "sheet", "row",
+    "owner", "party", "location", "notes", "weakness", "file", "sheet", "row", "reuse_via", "reuse_role",
 )
 REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "reason", "hint")
 
@@ -86,12 +86,13 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str | None,
-             mapped_practices: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+             external: dict[str, tuple[str, str]] | None = None,
+             unknown_reason: str = "unknown practice") -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Split candidate rows into (accepted, rejected, skipped_count).
 
     ``frame`` has any of the canonical columns plus ``file``, ``sheet``, ``row``.
-    ``mapped_practices``: normalized practice spelling -> practice id of a selected ruleset,
-    for practices of other frameworks that a mapping file relates (e.g. CMMI V2.0 ids).
+    ``external``: normalized id of another framework's practice (e.g. CMMI V2.0 ``PLAN 2.7``)
+    -> (selected practice id, relationship of the external practice to it), from a mapping file.
     """
     n = len(frame)
     if n == 0:
@@ -133,14 +134,20 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     practice_raw = cols["practice"]
     norm = per_unique(practice_raw, normalize_practice_key)
     practice = norm.map(catalogue.key_to_id)
-    via_mapping = practice.isna() & norm.isin(list((mapped_practices or {}).keys()))
-    if via_mapping.any():
-        practice[via_mapping] = norm[via_mapping].map(mapped_practices)
+    reuse_via = pd.Series("", index=f.index, dtype=object)
+    reuse_role = pd.Series("own", index=f.index, dtype=object)
+    via = practice.isna() & norm.isin(list((external or {}).keys()))
+    if via.any():
+        target = norm[via].map(lambda k: external[k][0])
+        rel = norm[via].map(lambda k: external[k][1])
+        practice[via] = target
+        reuse_via[via] = "mapping " + practice_raw[via] + " -> " + target + " (" + rel + ")"
+        reuse_role[via] = rel.map(lambda r: "full" if r in ("equal", "superset") else "supporting")
     reject(practice_raw == "", "practice", "practice is empty", "fill in a practice id such as " + _example(catalogue))
     unknown = practice.isna() & (practice_raw != "")
     if unknown.any():
         hints = practice_raw[unknown].map(lambda t: _practice_hint(t, catalogue))
-        reject(unknown, "practice", "unknown practice", hints.reindex(f.index, fill_value=""))
+        reject(unknown, "practice", unknown_reason, hints.reindex(f.index, fill_value=""))
     # work product
     wp = cols["work_product"]
     reject(wp == "", "work_product", "work product is empty", "name the artifact (e.g. 'Integrated work plan v2')")
@@ -148,7 +155,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     et_raw = cols["evidence_type"]
     et = _key(et_raw).map(EVIDENCE_TYPE_VALUES)
     et[et_raw == ""] = "artifact"
-    reject(et.isna(), "evidence_type", "unknown evidence type", "use artifact (or direct / indirect) or affirmation")
+    reject(et.isna(), "evidence_type", "unknown evidence type", "use artifact (or direct / indirect), affirmation or weakness")
     # status
     st_raw = cols["status"]
     st = _key(st_raw).map(STATUS_VALUES)
@@ -175,6 +182,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         "date": dates[ok], "owner": cols["owner"][ok], "party": pa[ok], "location": cols["location"][ok],
         "notes": cols["notes"][ok], "weakness": cols["weakness"][ok],
         "file": f["file"][ok], "sheet": f["sheet"][ok], "row": f["row"][ok],
+        "reuse_via": reuse_via[ok], "reuse_role": reuse_role[ok],
     }, columns=list(ACCEPTED_COLUMNS))
     bad = ~ok
     rejected = pd.DataFrame({
