@@ -157,7 +157,8 @@ def rulesets_list():
 
 @rulesets.command("show")
 @click.argument("ruleset_id")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="md for people, json for programs (same keys as the ruleset YAML).")
 def rulesets_show(ruleset_id, fmt):
     """Print the catalogue of RULESET_ID (id or path): goals, practices, work products."""
     from .catalogue import catalogue_dict, catalogue_markdown
