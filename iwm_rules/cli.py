@@ -135,6 +135,30 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
         sys.exit(EXIT_FAIL_UNDER)
 
 
+@main.command()
+@click.option("-r", "--ruleset", "rulesets", multiple=True, required=True, metavar="RULESET",
+              help="Shipped ruleset id or YAML path (repeatable); its practices fill the dropdowns and catalogue.")
+@click.option("--layout", type=click.Choice(["long", "piid"]), default="long", show_default=True,
+              help="long: one row per piece of evidence; piid: one row per project x practice.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="FILE.xlsx",
+              help="The workbook to write.")
+def template(rulesets, layout, output):
+    """Write a blank evidence workbook: instructions, the practice catalogue, and an evidence
+    sheet with dropdowns for practice ids, evidence type, status and party."""
+    from .assessment import as_rulesets
+    from .template import write_template
+
+    try:
+        loaded = as_rulesets(rulesets)
+    except RulesetError as exc:
+        raise InputError(str(exc)) from None
+    try:
+        path = write_template(loaded, output, layout=layout)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="-o/--output") from None
+    click.echo(f"wrote {path}")
+
+
 # --------------------------------------------------------------------------- rulesets
 
 @main.group()

@@ -20,13 +20,13 @@ a formula (DESIGN §8). The file is written to a temporary name and renamed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
 
 from .exporters import atomic_write
-from .model import EVIDENCE_TYPES, PARTIES, STATUSES, Ruleset
+from .model import EVIDENCE_TYPES, PARTIES, STATUSES, Practice, Ruleset
 
 __all__ = ["LAYOUTS", "LONG_HEADERS", "PIID_HEADERS", "CATALOGUE_HEADERS", "DATA_ROWS", "write_template"]
 
@@ -63,8 +63,7 @@ _LONG_COLUMNS: dict[str, tuple[str, str, str]] = {
                 "Free text. *May be left empty when the whole file is one project: the file name is used "
                 "(or pass --project NAME)."),
     "practice": ("yes", "The practice the evidence supports.",
-                 "A practice id from the Catalogue sheet (dropdown), or another spelling of it: "
-                 "IWM.SP1.4, IWM SP 1.4, IWM 1.4, IPM SP 1.4."),
+                 "A practice id from the Catalogue sheet (dropdown), or another spelling of it: {spellings}."),
     "work_product": ("yes", "Name of the artifact (or of the affirmation), as the team knows it. It is matched "
                             "against the expected work products listed on the Catalogue sheet.",
                      "Free text, e.g. 'Integrated work plan v2'."),
@@ -162,8 +161,12 @@ class _Formats:
 
 
 def _put(ws, row: int, col: int, value: object, fmt=None) -> None:
-    """Text always as a string cell, whatever it starts with."""
-    ws.write_string(row, col, "" if value is None else str(value), fmt)
+    """Text always as a string cell, whatever it starts with; empty text leaves the cell blank."""
+    text = "" if value is None else str(value)
+    if text:
+        ws.write_string(row, col, text, fmt)
+    else:
+        ws.write_blank(row, col, None, fmt)
 
 
 def _write_lists(ws, practice_ids: list[str], fmt: _Formats) -> str:
@@ -269,6 +272,16 @@ def _write_catalogue(ws, rulesets: list[Ruleset], fmt: _Formats) -> None:
     ws.autofilter(0, 0, len(rows), len(CATALOGUE_HEADERS) - 1)
 
 
+def _spellings(p: Practice) -> str:
+    """Example spellings of one practice id the loader accepts (``IWM.SP1.1, IWM SP 1.1, IWM 1.1, ...``)."""
+    out = [p.id]
+    m = re.fullmatch(r"([A-Za-z]+)\.SP(\d+\.\d+)", p.id)
+    if m:
+        out += [f"{m[1]} SP {m[2]}", f"{m[1]} {m[2]}"]
+    out += list(p.aliases[:1])
+    return ", ".join(out)
+
+
 def _ruleset_arg(rs: Ruleset) -> str:
     from .ruleset import shipped_ids
 
@@ -331,7 +344,9 @@ def _write_instructions(ws, rulesets: list[Ruleset], layout: str, file_name: str
     for c, name in enumerate(("Column", "Required", "Meaning", "Allowed values")):
         _put(ws, row, c, name, fmt.header)
     row += 1
+    spellings = _spellings(next(p for rs in rulesets for p in rs.practices))
     for name, (required, meaning, allowed) in columns.items():
+        allowed = allowed.replace("{spellings}", spellings)
         for c, v in enumerate((name, required, meaning, allowed)):
             _put(ws, row, c, v, fmt.mono if c == 0 else fmt.text)
         row += 1

@@ -298,14 +298,6 @@ _OVERLAP = 512  # bytes carried between scan windows (longer than any pattern ma
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
-class _Refused(Exception):
-    """Raised inside the XML scan to abort with a prepared EvidenceFileError."""
-
-    def __init__(self, error: EvidenceFileError):
-        super().__init__(str(error))
-        self.error = error
-
-
 def _inspect_open_zip(fh: IO[bytes], name: str, limits: Limits) -> None:
     fh.seek(0, os.SEEK_END)
     file_size = fh.tell()
@@ -340,7 +332,7 @@ def _inspect_open_zip(fh: IO[bytes], name: str, limits: Limits) -> None:
 
     inflated_total = 0
     for info in sorted(infos, key=lambda i: i.header_offset):
-        inflated_total = _stream_member(fh, file_size, info, name, limits, inflated_total)
+        inflated_total += _check_member(fh, file_size, info, name, limits, inflated_total)
 
 
 def _check_declared(info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
@@ -379,11 +371,7 @@ def _check_kind(infos: list[zipfile.ZipInfo], name: str) -> None:
     raise EvidenceFileError(name, _NOT_A_SPREADSHEET)
 
 
-def _stream_member(
-    fh: IO[bytes], file_size: int, info: zipfile.ZipInfo, name: str, limits: Limits, inflated_total: int
-) -> int:
-    """Inflate one member, counting real output against the limits; scan it if it is XML."""
-    member = info.filename
+def _data_start(fh: IO[bytes], file_size: int, info: zipfile.ZipInfo, name: str) -> int:
     fh.seek(info.header_offset)
     header = fh.read(_LOCAL_HEADER.size)
     if len(header) != _LOCAL_HEADER.size:
@@ -391,53 +379,19 @@ def _stream_member(
     fields = _LOCAL_HEADER.unpack(header)
     if fields[0] != b"PK\x03\x04":
         raise EvidenceFileError(name, _DAMAGED)
-    data_start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
-    if data_start + info.compress_size > file_size:
+    start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+    if start + info.compress_size > file_size:
         raise EvidenceFileError(name, _DAMAGED)
-    fh.seek(data_start)
+    return start
 
-    scan: _XmlScan | None = None
-    looks_xml = member.lower().endswith(_XML_SUFFIXES)
-    inflated = 0
-    crc = 0
-    ratio_cap = max(_RATIO_FLOOR, limits.max_ratio * max(info.compress_size, 1))
-    member_cap = limits.max_member_bytes
 
-    def sink(out: bytes) -> None:
-        nonlocal inflated, crc, scan, looks_xml
-        if not out:
-            return
-        inflated += len(out)
-        if inflated > member_cap:
-            raise LimitExceededError(
-                name,
-                f"zip member {member!r} inflates to more than the per-member size limit ({_size(member_cap)})"
-                f"{_lie(info)}; if the file is genuine, raise the limit",
-                "max_member_bytes",
-            )
-        if inflated > ratio_cap:
-            raise LimitExceededError(
-                name,
-                f"zip member {member!r} inflates more than {limits.max_ratio:g}:1, which exceeds the ratio limit "
-                f"(possible zip bomb){_lie(info)}; if the file is genuine, raise the limit",
-                "max_ratio",
-            )
-        if inflated_total + inflated > limits.max_uncompressed_bytes:
-            raise LimitExceededError(
-                name,
-                f"the workbook inflates to more than the uncompressed-size limit "
-                f"({_size(limits.max_uncompressed_bytes)}){_lie(info)}; if the file is genuine, raise the limit",
-                "max_uncompressed_bytes",
-            )
-        crc = zlib.crc32(out, crc)
-        if scan is None and inflated == len(out):  # first output of this member
-            stripped = out[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-            if looks_xml or stripped.startswith(b"<") or out[:4] in (b"\xff\xfe<\x00", b"\xfe\xff\x00<"):
-                looks_xml = True
-                scan = _XmlScan(name, member, limits)
-        if scan is not None:
-            scan.feed(out)
+def _inflate(fh: IO[bytes], info: zipfile.ZipInfo, start: int, name: str) -> Iterator[bytes]:
+    """The member's bytes, inflated from its compressed data whatever sizes it declares.
 
+    Chunks are at most ``_OUT_CHUNK`` bytes, so a bomb is never held in memory: the caller
+    stops pulling once a limit is crossed.
+    """
+    fh.seek(start)
     left = info.compress_size
     if info.compress_type == zipfile.ZIP_STORED:
         while left:
@@ -445,67 +399,118 @@ def _stream_member(
             if not piece:
                 raise EvidenceFileError(name, _DAMAGED)
             left -= len(piece)
-            sink(piece)
-    else:
-        d = zlib.decompressobj(-15)
-        try:
-            while left and not d.eof:
-                piece = fh.read(min(left, _IN_CHUNK))
-                if not piece:
-                    raise EvidenceFileError(name, _DAMAGED)
-                left -= len(piece)
-                while piece and not d.eof:
-                    sink(d.decompress(piece, _OUT_CHUNK))
-                    piece = d.unconsumed_tail
-            while not d.eof:
-                out = d.decompress(b"", _OUT_CHUNK)
-                if not out:
-                    break
-                sink(out)
-        except zlib.error:
-            raise EvidenceFileError(name, f"{_DAMAGED}: member {member!r} does not inflate") from None
-        if not d.eof:
-            raise EvidenceFileError(name, f"{_DAMAGED}: member {member!r} is cut short")
-    if inflated != info.file_size or (crc & 0xFFFFFFFF) != info.CRC:
+            yield piece
+        return
+    member = info.filename
+    d = zlib.decompressobj(-15)
+    try:
+        while left and not d.eof:
+            piece = fh.read(min(left, _IN_CHUNK))
+            if not piece:
+                raise EvidenceFileError(name, _DAMAGED)
+            left -= len(piece)
+            while piece and not d.eof:
+                out = d.decompress(piece, _OUT_CHUNK)
+                piece = d.unconsumed_tail
+                if out:
+                    yield out
+        while not d.eof:
+            out = d.decompress(b"", _OUT_CHUNK)
+            if not out:
+                break
+            yield out
+    except zlib.error:
+        raise EvidenceFileError(name, f"{_DAMAGED}: member {member!r} does not inflate") from None
+    if not d.eof:
+        raise EvidenceFileError(name, f"{_DAMAGED}: member {member!r} is cut short")
+
+
+def _check_member(
+    fh: IO[bytes], file_size: int, info: zipfile.ZipInfo, name: str, limits: Limits, inflated_before: int
+) -> int:
+    """Inflate one member against the limits, scan it if it is XML; return its real size."""
+    member = info.filename
+    start = _data_start(fh, file_size, info, name)
+    member_cap = limits.max_member_bytes
+    ratio_cap = max(_RATIO_FLOOR, limits.max_ratio * max(info.compress_size, 1))
+    total_cap = limits.max_uncompressed_bytes - inflated_before
+    scan: _XmlScan | None = None
+    inflated = 0
+    crc = 0
+    for out in _inflate(fh, info, start, name):
+        inflated += len(out)
+        if inflated > member_cap:
+            raise LimitExceededError(
+                name,
+                f"zip member {member!r} inflates to more than the per-member size limit ({_size(member_cap)})"
+                f"{_lie(info, inflated)}; if the file is genuine, raise the limit",
+                "max_member_bytes",
+            )
+        if inflated > ratio_cap:
+            raise LimitExceededError(
+                name,
+                f"zip member {member!r} inflates more than {limits.max_ratio:g}:1, which exceeds the ratio limit "
+                f"(possible zip bomb){_lie(info, inflated)}; if the file is genuine, raise the limit",
+                "max_ratio",
+            )
+        if inflated > total_cap:
+            raise LimitExceededError(
+                name,
+                f"the workbook inflates to more than the uncompressed-size limit "
+                f"({_size(limits.max_uncompressed_bytes)}){_lie(info, inflated)}; if the file is genuine, "
+                "raise the limit",
+                "max_uncompressed_bytes",
+            )
+        crc = zlib.crc32(out, crc)
+        if scan is None and inflated == len(out) and _looks_xml(member, out):
+            scan = _XmlScan(name, member, limits)
+        if scan is not None:
+            scan.feed(out)
+    if inflated != info.file_size or crc != info.CRC:
         raise EvidenceFileError(
             name, f"{_DAMAGED}: member {member!r} does not match its size or checksum in the zip directory"
         )
     if scan is not None:
         scan.finish()
-        if scan.irregular:
-            _scan_irregular_cells(fh, info, data_start, name, limits)
-    return inflated_total + inflated
+        if scan.cells.irregular:
+            _exact_cell_range(fh, info, start, name, limits)
+        elif scan.cells.over:
+            finer = _CellScan(name, member, limits, coarse=False)
+            for out in _inflate(fh, info, start, name):
+                finer.feed(out)
+            finer.finish()
+    return inflated
 
 
-def _lie(info: zipfile.ZipInfo) -> str:
-    return f" although it declares {_size(info.file_size)} (the zip misreports its sizes)"
+def _looks_xml(member: str, first: bytes) -> bool:
+    if member.lower().endswith(_XML_SUFFIXES):
+        return True
+    head = first[:64]
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or head[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
+def _lie(info: zipfile.ZipInfo, inflated: int) -> str:
+    if inflated > info.file_size:
+        return f" although it declares {_size(info.file_size)} (the zip misreports its sizes)"
+    return ""
 
 
 # --------------------------------------------------------------------------- XML scan
 
-_DOCTYPE_RE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-# A cell tag not in the form ``<c r="B7"...``: no r first, lower case, leading zeros, ...
-_ODD_CELL_RE = re.compile(rb'<c(?! r="[A-Z]{1,3}[1-9][0-9]{0,9}")[\s/>]')
-# A prefixed cell element (``<x:c ...>``): the reader ignores prefixes. May also match text.
-_PREFIXED_CELL_RE = re.compile(rb":c[\s/>]")
-_ROW_FLOOR = 1000  # cells within the first 1000 rows and ...
-_COL_FLOOR = 26  # ... columns A:Z are never a threat; only cells beyond are looked at
+_DOCTYPE_RE = re.compile(rb"<!\s{0,64}(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ENTITY_MSG = "refused: the workbook contains XML entity declarations (possible entity-expansion attack)"
 
 
 class _XmlScan:
-    """Streaming checks over one XML member's inflated bytes.
+    """Streaming checks over one XML member's inflated bytes (first pass).
 
     - DOCTYPE / ENTITY declarations (entity expansion, external entities): refused.
-    - NUL bytes or a UTF-16/32 byte-order mark: refused (Excel writes UTF-8; the byte scans
-      below would be blind to anything else).
-    - A run of more than 10 x ``max_cell_chars`` bytes without a ``<``: refused, it can only
-      be a gigantic cell (an exact per-cell check follows when the values are read).
-    - Cells: in the form every common writer uses (``<c r="B7" ...>``) the used range is
-      bounded with one regex pass that matches only value cells lying beyond the current
-      bound, so a normal sheet produces a handful of matches in total. Any other cell form
-      (no ``r``, prefixed elements, lower case, leading zeros...) marks the member
-      ``irregular`` and it is re-read exactly with expat after this pass.
+    - NUL bytes or a UTF-16/32 byte-order mark: refused. Excel writes UTF-8, and the byte
+      scans here would be blind to anything else.
+    - A run of more than 10 x ``max_cell_chars`` bytes without a ``<``: refused; it can only
+      be a gigantic cell or attribute. (Runs inside one 1 MiB chunk are not measured; the
+      exact per-cell check when values are read covers those, and they are harmless.)
+    - Cells: see :class:`_CellScan`.
     """
 
     def __init__(self, name: str, member: str, limits: Limits):
@@ -516,59 +521,27 @@ class _XmlScan:
         self.tail = b""
         self.consumed = 0
         self.last_lt = 0
-        self.irregular = False
-        self.row_bound = _ROW_FLOOR
-        self.col_bound = _COL_FLOOR
-        self.rx = _cell_scan_regex(self.row_bound, self.col_bound)
+        self.cells = _CellScan(name, member, limits, coarse=True)
 
     def feed(self, data: bytes) -> None:
-        if b"\x00" in data or (self.consumed == 0 and data[:4] in (b"\xff\xfe<\x00", b"\xfe\xff\x00<")):
-            self._refuse(f"refused: XML part {self.member!r} is not UTF-8 encoded")
-        self._runs(data)
-        buf = self.tail + data
+        if b"\x00" in data or (self.consumed == 0 and data[:2] in (b"\xff\xfe", b"\xfe\xff")):
+            raise EvidenceFileError(self.name, f"refused: XML part {self.member!r} is not UTF-8 encoded")
+        i = data.find(b"<")
+        if (self.consumed + (len(data) if i < 0 else i)) - self.last_lt > self.run_limit:
+            self._too_long()
+        if i >= 0:
+            self.last_lt = self.consumed + data.rfind(b"<")
         self.consumed += len(data)
+        buf = self.tail + data
         if b"!" in buf and _DOCTYPE_RE.search(buf):  # memchr first: "!" is rare in sheet XML
-            self._refuse(_ENTITY_MSG)
-        limit = len(buf) - _OVERLAP
-        if not self.irregular:
-            self._cells(buf, limit)
-        self.tail = buf[max(limit, 0):]
+            raise EvidenceFileError(self.name, _ENTITY_MSG)
+        self.tail = buf[-_OVERLAP:]
+        self.cells.feed(data)
 
     def finish(self) -> None:
         if self.consumed - self.last_lt > self.run_limit:
             self._too_long()
-        if not self.irregular and self.tail:
-            self._cells(self.tail, len(self.tail))
-        self.tail = b""
-
-    def _runs(self, data: bytes) -> None:
-        i = data.find(b"<")
-        if i < 0:
-            if self.consumed + len(data) - self.last_lt > self.run_limit:
-                self._too_long()
-            return
-        if self.consumed + i - self.last_lt > self.run_limit:
-            self._too_long()
-        self.last_lt = self.consumed + data.rfind(b"<")
-
-    def _cells(self, buf: bytes, limit: int) -> None:
-        for rx in (_ODD_CELL_RE, _PREFIXED_CELL_RE):
-            m = rx.search(buf)
-            if m is not None and m.start() < limit:
-                self.irregular = True
-                return
-        pos = 0
-        while True:
-            m = self.rx.search(buf, pos)
-            if m is None or m.start() >= limit:
-                return
-            ref = m.group("ref")
-            col, row = _split_ref(ref)
-            self.row_bound = max(self.row_bound, _ceil2(row))
-            self.col_bound = max(self.col_bound, _ceil2(col))
-            _check_cells(self.name, self.member, self.row_bound, self.col_bound, self.limits, approx=True)
-            self.rx = _cell_scan_regex(self.row_bound, self.col_bound)
-            pos = m.start() + 1
+        self.cells.finish()
 
     def _too_long(self) -> None:
         raise LimitExceededError(
@@ -578,42 +551,110 @@ class _XmlScan:
             "max_cell_chars",
         )
 
-    def _refuse(self, message: str) -> None:
-        raise EvidenceFileError(self.name, message)
+
+# A cell tag whose first attribute is not ``r="..."`` (no r, other order, other quoting).
+_ODD_CELL_RE = re.compile(rb'<c(?! r=")[\s/>]')
+# A prefixed cell element (``<x:c ...>``): the reader ignores prefixes. May also match text.
+_PREFIXED_CELL_RE = re.compile(rb":c[\s/>]")
+_REF_RE = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]+)"')
+_ROW_FLOOR = 999  # value cells in rows 1-999 and ...
+_COL_FLOOR = 26  # ... columns A-Z are never a threat; only cells beyond are looked at
 
 
-def _check_cells(name: str, member: str, rows: int, cols: int, limits: Limits, approx: bool) -> None:
-    cells = rows * cols
-    if cells > limits.max_cells:
-        about = "about " if approx else ""
-        raise LimitExceededError(
-            name,
-            f"refused: worksheet part {member!r} spans {about}{rows} rows x {cols} columns ({cells} cells), "
-            f"over the cell limit ({limits.max_cells}); if the file is genuine, raise the limit",
-            "max_cells",
-        )
+class _CellScan:
+    """Upper bound of the used range (rows x columns) the reader will allocate for a sheet.
+
+    The reader sizes its dense grid from the smallest and largest positions of the cells that
+    hold a value; two far-apart cells suffice to exhaust memory. In the form every common
+    writer uses (``<c r="B7" ...>``) one regex pass finds only the value cells lying beyond
+    the current bound (a handful per sheet, as the bound grows by rounded steps), so a normal
+    sheet costs one scan (references may use lower case and leading zeros, as the reader
+    accepts both). Bounds are rounded to one significant figure (``coarse``) in the first
+    pass; if that estimate is over ``max_cells`` a second pass rounds to two, and only that
+    one refuses. Any other cell form (no ``r``, ``r`` not first, prefixed element, ...) sets
+    ``irregular``: the caller then measures the member exactly with expat.
+    """
+
+    def __init__(self, name: str, member: str, limits: Limits, coarse: bool):
+        self.name = name
+        self.member = member
+        self.limits = limits
+        self.sig = 1 if coarse else 2
+        self.coarse = coarse
+        self.row_bound = _ROW_FLOOR
+        self.col_bound = _COL_FLOOR
+        self.rx = _cell_scan_regex(self.row_bound, self.col_bound)
+        self.tail = b""
+        self.irregular = False
+        self.over = False
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if self.irregular or self.over:
+            return
+        buf = self.tail + data if self.tail else data
+        limit = len(buf) if final else len(buf) - _OVERLAP
+        if limit > 0:
+            self._scan(buf, limit)
+        self.tail = b"" if final else buf[max(limit, 0):]
+
+    def finish(self) -> None:
+        self.feed(b"", final=True)
+
+    def _scan(self, buf: bytes, limit: int) -> None:
+        if self.coarse:
+            for rx in (_ODD_CELL_RE, _PREFIXED_CELL_RE):
+                m = rx.search(buf, 0, limit + 32)
+                if m is not None and m.start() < limit:
+                    self.irregular = True
+                    return
+        pos = 0
+        while True:
+            m = self.rx.search(buf, pos)
+            if m is None or m.start() >= limit:
+                return
+            ref = _REF_RE.match(buf, m.start())
+            col = _col_number(ref.group(1))
+            row = int(ref.group(2))
+            self.row_bound = max(self.row_bound, _round_up(row, self.sig))
+            self.col_bound = max(self.col_bound, _round_up_col(col, self.sig))
+            if self.row_bound * self.col_bound > self.limits.max_cells:
+                if self.coarse:
+                    self.over = True
+                    return
+                _refuse_cells(self.name, self.member, row, col, self.limits)
+            self.rx = _cell_scan_regex(self.row_bound, self.col_bound)
+            pos = m.start() + 1
 
 
-def _ceil2(n: int) -> int:
-    """Smallest number >= n with at most two significant digits (bounds the recompiles)."""
-    if n < 100:
-        return n
-    p = 10 ** (len(str(n)) - 2)
-    return -(-n // p) * p
+def _refuse_cells(name: str, member: str, row: int, col: int, limits: Limits) -> None:
+    raise LimitExceededError(
+        name,
+        f"refused: worksheet part {member!r} has a cell at {_col_letters(col)}{row}, which makes its used range "
+        f"(rows x columns) larger than the cell limit ({limits.max_cells} cells); if the file is genuine, "
+        "raise the limit",
+        "max_cells",
+    )
 
 
-def _split_ref(ref: bytes) -> tuple[int, int]:
-    """``b"AB12"`` -> (column 28, row 12); both 1-based."""
-    col = 0
-    i = 0
-    for i, ch in enumerate(ref):
-        if 65 <= ch <= 90:
-            col = col * 26 + ch - 64
-        elif 97 <= ch <= 122:
-            col = col * 26 + ch - 96
-        else:
-            break
-    return col, int(ref[i:])
+def _round_up(n: int, sig: int) -> int:
+    """Largest number with the same leading ``sig`` digits as n, all others 9 (199999 for 123456).
+
+    Such bounds keep the "greater than" regex down to a few alternatives.
+    """
+    p = 10 ** max(len(str(n)) - sig, 0)
+    return (n // p + 1) * p - 1
+
+
+def _round_up_col(n: int, sig: int) -> int:
+    s = _col_letters(n)
+    return n if len(s) <= sig else _col_number((s[:sig] + "Z" * (len(s) - sig)).encode())
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
 
 
 def _col_letters(n: int) -> str:
@@ -625,106 +666,102 @@ def _col_letters(n: int) -> str:
 
 
 def _gt_int(n: int) -> str:
-    """Regex for a decimal integer without leading zeros, at most 10 digits, greater than n."""
+    """Regex for a decimal integer without leading zeros greater than n."""
     s = str(n)
     k = len(s)
-    alts = [f"[1-9][0-9]{{{k},9}}"] if k < 10 else []
+    alts = [f"[1-9][0-9]{{{k},}}"]
     for i, ch in enumerate(s):
         if ch != "9":
             rest = k - i - 1
             alts.append(s[:i] + f"[{int(ch) + 1}-9]" + (f"[0-9]{{{rest}}}" if rest else ""))
-    return "(?:" + "|".join(alts) + ")" if alts else "(?!)"
+    return "(?:" + "|".join(alts) + ")"
 
 
 def _gt_col(n: int) -> str:
-    """Regex for 1-3 upper-case column letters naming a column greater than n."""
+    """Regex for 1-3 column letters (either case) naming a column greater than n."""
     s = _col_letters(n)
     k = len(s)
-    alts = [f"[A-Z]{{{k + 1},3}}"] if k < 3 else []
+    alts = [f"[A-Za-z]{{{k + 1},3}}"] if k < 3 else []
     for i, ch in enumerate(s):
         if ch != "Z":
             rest = k - i - 1
-            alts.append(s[:i] + f"[{chr(ord(ch) + 1)}-Z]" + (f"[A-Z]{{{rest}}}" if rest else ""))
+            nxt = chr(ord(ch) + 1)
+            head = "".join(f"[{c}{c.lower()}]" for c in s[:i])
+            alts.append(head + f"[{nxt}-Z{nxt.lower()}-z]" + (f"[A-Za-z]{{{rest}}}" if rest else ""))
     return "(?:" + "|".join(alts) + ")" if alts else "(?!)"
 
 
 @functools.lru_cache(maxsize=512)
 def _cell_scan_regex(row_bound: int, col_bound: int) -> re.Pattern[bytes]:
-    """Match a value cell (in the common form) lying beyond row_bound or col_bound.
+    """Match a value cell, in the common form, lying beyond row_bound or col_bound.
 
-    A value cell is any ``<c>`` that is not self-closing within 200 characters (longer
-    self-closing tags count too: erring on the safe side).
+    A value cell is any ``<c>`` not self-closing within 200 characters (a longer
+    self-closing tag counts too: erring on the safe side).
     """
-    big = f"(?:{_gt_col(col_bound)}[1-9][0-9]{{0,9}}|[A-Z]{{1,3}}{_gt_int(row_bound)})".encode()
-    return re.compile(rb'<c r="(?P<ref>' + big + rb')"(?![^>]{0,200}/>)')
+    big = f"(?:{_gt_col(col_bound)}[0-9]+|[A-Za-z]{{1,3}}0*{_gt_int(row_bound)})".encode()
+    return re.compile(rb'<c r="' + big + rb'"(?![^>]{0,200}/>)')
 
 
-def _scan_irregular_cells(fh: IO[bytes], info: zipfile.ZipInfo, data_start: int, name: str, limits: Limits) -> None:
-    """Exact used-range bound for a member whose cells are not in the common form.
+class _Refused(Exception):
+    def __init__(self, error: EvidenceFileError):
+        super().__init__(str(error))
+        self.error = error
 
-    Follows the reader's positioning: a ``row`` without ``r`` is the previous row + 1, a
-    cell without ``r`` the previous cell's column + 1; element prefixes are ignored. Only
-    cells with content (a child element) occupy the range. The member already passed the
-    size limits, so inflating it again is bounded.
+
+_LOOSE_REF_RE = re.compile(r"\s*([A-Za-z]{1,3})0*([0-9]{1,12})\s*")
+
+
+def _exact_cell_range(fh: IO[bytes], info: zipfile.ZipInfo, start: int, name: str, limits: Limits) -> None:
+    """Exact used range of a member whose cells are not in the common form.
+
+    Follows the reader's positioning: a ``row`` without ``r`` is the previous row + 1, a cell
+    without ``r`` the previous cell's column + 1; element prefixes are ignored. Only cells
+    with content (a child element) occupy the range. The member already passed the size
+    limits, so inflating it again is bounded.
     """
     member = info.filename
-    state = {"row": 0, "col": 0, "cell": None, "has_child": False, "max_row": 0, "max_col": 0}
+    st = {"row": 0, "col": 0, "cell": None, "child": False, "max_row": 0, "max_col": 0}
 
-    def start(tag: str, attrs: dict) -> None:
-        local = tag.rpartition(":")[2]
-        if state["cell"] is not None:
-            state["has_child"] = True
+    def start_el(tag: str, attrs: dict) -> None:
+        if st["cell"] is not None:
+            st["child"] = True
             return
+        local = tag.rpartition(":")[2]
         if local == "row":
             r = attrs.get("r", "").strip()
-            state["row"] = int(r) if r.isdigit() else state["row"] + 1
-            state["col"] = 0
+            st["row"] = int(r) if r.isdigit() else st["row"] + 1
+            st["col"] = 0
         elif local == "c":
-            r = attrs.get("r", "").strip()
-            m = re.fullmatch(r"([A-Za-z]{1,3})0*([0-9]{1,10})", r)
+            m = _LOOSE_REF_RE.fullmatch(attrs.get("r", ""))
             if m:
-                col, row = _split_ref(m.group(1).encode() + m.group(2).encode())
+                col, row = _col_number(m.group(1).encode()), int(m.group(2))
             else:
-                col, row = state["col"] + 1, max(state["row"], 1)
-            state["col"] = col
-            state["cell"] = (row, col)
-            state["has_child"] = False
+                col, row = st["col"] + 1, max(st["row"], 1)
+            st["col"] = col
+            st["cell"] = (row, col)
+            st["child"] = False
 
-    def end(tag: str) -> None:
-        if tag.rpartition(":")[2] == "c" and state["cell"] is not None:
-            row, col = state["cell"]
-            state["cell"] = None
-            if state["has_child"] and (row > state["max_row"] or col > state["max_col"]):
-                state["max_row"] = max(state["max_row"], row)
-                state["max_col"] = max(state["max_col"], col)
-                _check_cells(name, member, state["max_row"], state["max_col"], limits, approx=False)
+    def end_el(tag: str) -> None:
+        if st["cell"] is not None and tag.rpartition(":")[2] == "c":
+            row, col = st["cell"]
+            st["cell"] = None
+            if st["child"] and (row > st["max_row"] or col > st["max_col"]):
+                st["max_row"] = max(st["max_row"], row)
+                st["max_col"] = max(st["max_col"], col)
+                if st["max_row"] * st["max_col"] > limits.max_cells:
+                    _refuse_cells(name, member, row, col, limits)
 
     def refuse(*_args) -> None:
         raise _Refused(EvidenceFileError(name, _ENTITY_MSG))
 
     p = expat.ParserCreate()
-    p.StartElementHandler = start
-    p.EndElementHandler = end
+    p.StartElementHandler = start_el
+    p.EndElementHandler = end_el
     p.StartDoctypeDeclHandler = refuse
     p.EntityDeclHandler = refuse
     p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    fh.seek(data_start)
-    left = info.compress_size
-    d = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
     try:
-        while left:
-            piece = fh.read(min(left, _IN_CHUNK))
-            left -= len(piece)
-            if d is None:
-                p.Parse(piece, False)
-                continue
-            while piece and not d.eof:
-                p.Parse(d.decompress(piece, _OUT_CHUNK), False)
-                piece = d.unconsumed_tail
-        while d is not None and not d.eof:
-            out = d.decompress(b"", _OUT_CHUNK)
-            if not out:
-                break
+        for out in _inflate(fh, info, start, name):
             p.Parse(out, False)
         p.Parse(b"", True)
     except _Refused as refused:
