@@ -1,0 +1,60 @@
+"""Evidence loading speed: the loader next to the bare reader on the same 100k-row workbook.
+
+    python benchmarks/read_evidence.py [--rows 100000] [--repeat 3]
+
+The loader does everything the bare reader does not: zip and XML safety checks, header
+detection, validation of every cell, practice resolution, rejected-row bookkeeping. The
+figure to watch is the loader's rows/s as a share of the bare reader's (target: >= 70%).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import python_calamine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pipeline import write_xlsx  # noqa: E402
+
+from iwm_rules import load_evidence, load_ruleset  # noqa: E402
+from iwm_rules.evidence.raw import read_raw  # noqa: E402
+from iwm_rules.synthetic import synthetic_evidence  # noqa: E402
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    rulesets = [load_ruleset("cmmi-svc-iwm"), load_ruleset("cmmi-svc-wp")]
+    frame = synthetic_evidence(rulesets, args.rows, n_projects=200)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "evidence.xlsx"
+        write_xlsx(frame, path)
+        bare = best(lambda: python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Evidence").to_python(),
+                    args.repeat)
+        raw = best(lambda: read_raw(path), args.repeat)
+        full = best(lambda: load_evidence([path], rulesets), args.repeat)
+    n = args.rows
+    print(f"{n:,} rows x {len(frame.columns)} columns, best of {args.repeat}")
+    print(f"  bare python-calamine      {bare:6.2f} s  {n / bare:>10,.0f} rows/s")
+    print(f"  read_raw (safety checks)  {raw:6.2f} s  {n / raw:>10,.0f} rows/s  {bare / raw:6.1%} of bare")
+    print(f"  load_evidence (all)       {full:6.2f} s  {n / full:>10,.0f} rows/s  {bare / full:6.1%} of bare")
+
+
+if __name__ == "__main__":
+    main()
