@@ -22,11 +22,9 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
                     sheet: str | None, first_row: int) -> pd.DataFrame:
     """The rows below the header as a frame of canonical columns with file/sheet/row."""
     body = rows[header_at + 1:]
-    width = max(max(cols) + 1, max((len(r) for r in body), default=0))
-    if any(len(r) != width for r in body):
-        body = [list(r) + [None] * (width - len(r)) for r in body]
-    columns = list(zip(*body)) if body else [()] * width  # transpose in C, not cell by cell
-    frame = pd.DataFrame({name: pd.Series(columns[i], dtype=object) for i, name in cols.items()})
+    grid = pd.DataFrame(body, dtype=object) if body else pd.DataFrame()  # ragged rows are padded with None
+    frame = pd.DataFrame({name: (grid[i] if i in grid else pd.Series([None] * len(grid), dtype=object))
+                          for i, name in cols.items()})
     start = first_row + header_at + 1
     frame["file"] = file
     frame["sheet"] = sheet or ""

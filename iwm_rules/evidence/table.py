@@ -85,6 +85,34 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.to_datetime(good.where(good.notna(), pd.NaT)), bad
 
 
+class _Factor:
+    """One column factorized once: per-distinct-value work, spread back with the codes."""
+
+    def __init__(self, values: pd.Series | None, n: int):
+        if values is None:
+            self.codes = np.zeros(n, dtype=np.intp)
+            self.uniques: list = [None]
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            self.uniques = list(uniques) + [None]
+            self.codes = np.where(codes < 0, len(self.uniques) - 1, codes)
+        self.texts = np.array([_cell_text(u).strip() for u in self.uniques], dtype=object)
+        self.empty = (self.texts == "")[self.codes]
+
+    def text(self) -> np.ndarray:
+        return self.texts[self.codes]
+
+    def map_text(self, func) -> np.ndarray:
+        return np.array([func(t) for t in self.texts] + [None], dtype=object)[:-1][self.codes]
+
+    def map_raw(self, func) -> np.ndarray:
+        return np.array([func(u) for u in self.uniques] + [None], dtype=object)[:-1][self.codes]
+
+
+def _lookup(table: dict):
+    return lambda t: table.get(re.sub(r"[^a-z0-9]", "", t.lower()))
+
+
 def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str | None,
              external: dict[str, tuple[str, str]] | None = None,
              unknown_reason: str = "unknown practice") -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -93,103 +121,101 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     ``frame`` has any of the canonical columns plus ``file``, ``sheet``, ``row``.
     ``external``: normalized id of another framework's practice (e.g. CMMI V2.0 ``PLAN 2.7``)
     -> (selected practice id, relationship of the external practice to it), from a mapping file.
+    Every check runs once per distinct cell value, so repeated values cost nothing.
     """
     n = len(frame)
     if n == 0:
         return _empty_accepted(), _empty_rejected(), 0
-    cols = {c: as_text(frame[c]) if c in frame and c != "date" else pd.Series([""] * n, index=frame.index, dtype=object)
-            for c in CANONICAL}
+    fac = {c: _Factor(frame[c] if c in frame else None, n) for c in CANONICAL}
     blank = np.ones(n, dtype=bool)
     for c in CANONICAL:
-        if c in frame:
-            blank &= (cols[c] == "").to_numpy() if c != "date" else (as_text(frame[c]) == "").to_numpy()
+        blank &= fac[c].empty
     # template placeholders ("Evidence name", "link") are not evidence: skipped, like blank rows
-    if "work_product" in frame:
-        blank |= _key(as_text(frame["work_product"])).isin(PLACEHOLDER_KEYS).to_numpy()
+    blank |= fac["work_product"].map_text(lambda t: re.sub(r"[^a-z0-9]", "", t.lower()) in PLACEHOLDER_KEYS).astype(bool)
     skipped = int(blank.sum())
     keep = ~blank
-    f = frame[keep]
-    cols = {c: s[keep] for c, s in cols.items()}
-    reason = pd.Series("", index=f.index, dtype=object)
-    column = pd.Series("", index=f.index, dtype=object)
-    value = pd.Series("", index=f.index, dtype=object)
-    hint = pd.Series("", index=f.index, dtype=object)
+    m = int(keep.sum())
+    text = {c: fac[c].text()[keep] for c in CANONICAL if c != "date"}
+    empty = {c: fac[c].empty[keep] for c in CANONICAL}
+    reason = np.full(m, "", dtype=object)
+    column = np.full(m, "", dtype=object)
+    value = np.full(m, "", dtype=object)
+    hint = np.full(m, "", dtype=object)
 
-    def reject(mask: pd.Series, col: str, why: str, hints: pd.Series | str, values: pd.Series | None = None) -> None:
-        m = mask & (reason == "")
-        if not m.any():
+    def reject(mask: np.ndarray, col: str, why: str, hints, values: np.ndarray | None = None) -> None:
+        mm = mask & (reason == "")
+        if not mm.any():
             return
-        reason[m] = why
-        column[m] = col
-        value[m] = (values if values is not None else cols[col])[m]
-        hint[m] = hints[m] if isinstance(hints, pd.Series) else hints
+        reason[mm] = why
+        column[mm] = col
+        value[mm] = (values if values is not None else text[col])[mm]
+        hint[mm] = hints[mm] if isinstance(hints, np.ndarray) else hints
 
     # project
-    project = cols["project"].copy()
+    project = text["project"].copy()
     if default_project:
-        project[project == ""] = default_project
+        project[empty["project"]] = default_project
     reject(project == "", "project", "project is empty",
            "fill in the project, add a 'project' column, or pass --project NAME")
     # practice
-    practice_raw = cols["practice"]
-    norm = per_unique(practice_raw, normalize_practice_key)
-    practice = norm.map(catalogue.key_to_id)
-    reuse_via = pd.Series("", index=f.index, dtype=object)
-    reuse_role = pd.Series("own", index=f.index, dtype=object)
-    via = practice.isna() & norm.isin(list((external or {}).keys()))
-    if via.any():
-        target = norm[via].map(lambda k: external[k][0])
-        rel = norm[via].map(lambda k: external[k][1])
-        practice[via] = target
-        reuse_via[via] = "mapping " + practice_raw[via] + " -> " + target + " (" + rel + ")"
-        reuse_role[via] = rel.map(lambda r: "full" if r in ("equal", "superset") else "supporting")
-    reject(practice_raw == "", "practice", "practice is empty", "fill in a practice id such as " + _example(catalogue))
-    unknown = practice.isna() & (practice_raw != "")
+    practice_raw = text["practice"]
+    norm = fac["practice"].map_text(normalize_practice_key)[keep]
+    practice = fac["practice"].map_text(lambda t: catalogue.key_to_id.get(normalize_practice_key(t)))[keep]
+    reuse_via = np.full(m, "", dtype=object)
+    reuse_role = np.full(m, "own", dtype=object)
+    if external:
+        via = pd.isna(practice) & np.isin(norm, list(external))
+        for i in np.flatnonzero(via):
+            target, rel = external[norm[i]]
+            practice[i] = target
+            reuse_via[i] = f"mapping {practice_raw[i]} -> {target} ({rel})"
+            reuse_role[i] = "full" if rel in ("equal", "superset") else "supporting"
+    reject(empty["practice"], "practice", "practice is empty", "fill in a practice id such as " + _example(catalogue))
+    unknown = pd.isna(practice) & ~empty["practice"]
     if unknown.any():
-        hints = practice_raw[unknown].map(lambda t: _practice_hint(t, catalogue))
-        reject(unknown, "practice", unknown_reason, hints.reindex(f.index, fill_value=""))
+        hints = fac["practice"].map_text(lambda t: _practice_hint(t, catalogue) if t else "")[keep]
+        reject(unknown, "practice", unknown_reason, hints)
     # work product
-    wp = cols["work_product"]
-    reject(wp == "", "work_product", "work product is empty", "name the artifact (e.g. 'Integrated work plan v2')")
-    # evidence type
-    et_raw = cols["evidence_type"]
-    et = _key(et_raw).map(EVIDENCE_TYPE_VALUES)
-    et[et_raw == ""] = "artifact"
-    reject(et.isna(), "evidence_type", "unknown evidence type", "use artifact (or direct / indirect), affirmation or weakness")
-    # status
-    st_raw = cols["status"]
-    st = _key(st_raw).map(STATUS_VALUES)
-    st[st_raw == ""] = ""
-    reject(st.isna(), "status", "unknown status", "use one of: draft, in_review, approved, baselined, obsolete")
-    # party
-    pa_raw = cols["party"]
-    pa = _key(pa_raw).map(PARTY_VALUES)
-    pa[pa_raw == ""] = ""
-    reject(pa.isna(), "party", "unknown party", "use customer, provider or shared")
+    reject(empty["work_product"], "work_product", "work product is empty",
+           "name the artifact (e.g. 'Integrated work plan v2')")
+    # evidence type, status, party: a fixed vocabulary each
+    et = fac["evidence_type"].map_text(_lookup(EVIDENCE_TYPE_VALUES))[keep]
+    et[empty["evidence_type"]] = "artifact"
+    reject(pd.isna(et), "evidence_type", "unknown evidence type",
+           "use artifact (or direct / indirect), affirmation or weakness")
+    st = fac["status"].map_text(_lookup(STATUS_VALUES))[keep]
+    st[empty["status"]] = ""
+    reject(pd.isna(st), "status", "unknown status", "use one of: draft, in_review, approved, baselined, obsolete")
+    pa = fac["party"].map_text(_lookup(PARTY_VALUES))[keep]
+    pa[empty["party"]] = ""
+    reject(pd.isna(pa), "party", "unknown party", "use customer, provider or shared")
     # date
-    if "date" in f:
-        dates, bad_date = parse_dates(f["date"])
-        reject(bad_date, "date", "date does not parse", "write the date as YYYY-MM-DD or use a date cell",
-               values=as_text(f["date"]))
-    else:
-        dates = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
+    parsed = fac["date"].map_raw(_to_date)[keep]
+    bad_date = np.array([v is False for v in parsed], dtype=bool) if m else np.zeros(0, dtype=bool)
+    reject(bad_date, "date", "date does not parse", "write the date as YYYY-MM-DD or use a date cell",
+           values=fac["date"].text()[keep])
+    parsed[bad_date] = None
+    dates = pd.to_datetime(pd.Series(parsed, dtype=object).where(pd.notna(parsed), pd.NaT))
 
     ok = reason == ""
+    rows_kept = frame.loc[keep, ["file", "sheet", "row"]].reset_index(drop=True)
+    ruleset_of = {pid: p.ruleset for pid, p in catalogue.practices.items()}
     accepted = pd.DataFrame({
-        "project": project[ok], "practice": practice[ok], "ruleset": practice[ok].map(
-            {pid: p.ruleset for pid, p in catalogue.practices.items()}),
-        "practice_raw": practice_raw[ok], "work_product": wp[ok], "evidence_type": et[ok], "status": st[ok],
-        "date": dates[ok], "owner": cols["owner"][ok], "party": pa[ok], "location": cols["location"][ok],
-        "notes": cols["notes"][ok], "weakness": cols["weakness"][ok],
-        "file": f["file"][ok], "sheet": f["sheet"][ok], "row": f["row"][ok],
-        "reuse_via": reuse_via[ok], "reuse_role": reuse_role[ok],
+        "project": project[ok], "practice": practice[ok],
+        "ruleset": np.array([ruleset_of.get(p) for p in practice[ok]], dtype=object),
+        "practice_raw": practice_raw[ok], "work_product": text["work_product"][ok], "evidence_type": et[ok],
+        "status": st[ok], "date": dates[ok].to_numpy(), "owner": text["owner"][ok], "party": pa[ok],
+        "location": text["location"][ok], "notes": text["notes"][ok], "weakness": text["weakness"][ok],
+        "file": rows_kept["file"][ok].to_numpy(), "sheet": rows_kept["sheet"][ok].to_numpy(),
+        "row": rows_kept["row"][ok].to_numpy(), "reuse_via": reuse_via[ok], "reuse_role": reuse_role[ok],
     }, columns=list(ACCEPTED_COLUMNS))
     bad = ~ok
     rejected = pd.DataFrame({
-        "file": f["file"][bad], "sheet": f["sheet"][bad], "row": f["row"][bad], "column": column[bad],
-        "value": value[bad], "reason": reason[bad], "hint": hint[bad],
+        "file": rows_kept["file"][bad].to_numpy(), "sheet": rows_kept["sheet"][bad].to_numpy(),
+        "row": rows_kept["row"][bad].to_numpy(), "column": column[bad], "value": value[bad], "reason": reason[bad],
+        "hint": hint[bad],
     }, columns=list(REJECTED_COLUMNS))
-    return accepted.reset_index(drop=True), rejected.reset_index(drop=True), skipped
+    return accepted, rejected, skipped
 
 
 def _example(catalogue: Catalogue) -> str:
