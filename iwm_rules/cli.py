@@ -68,6 +68,17 @@ def expand_inputs(paths: tuple[str, ...]) -> list[Path]:
     return files
 
 
+def _limits(max_uncompressed_mb: int, max_ratio: float):
+    from dataclasses import replace
+
+    from .evidence.raw import Limits
+
+    base = Limits()
+    total = max_uncompressed_mb * 2**20
+    return replace(base, max_uncompressed_bytes=total, max_member_bytes=min(base.max_member_bytes, total),
+                   max_ratio=max_ratio)
+
+
 def common_assess_options(f):
     for deco in reversed([
         click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET",
@@ -106,8 +117,12 @@ def main():
                    "oedb (appraisal-kit objective-evidence database); auto detects it per sheet.")
 @click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
               help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices.")
+@click.option("--max-uncompressed-mb", type=click.IntRange(1), default=1024, show_default=True,
+              help="Refuse a workbook that inflates to more than this many MiB (zip-bomb guard).")
+@click.option("--max-ratio", type=click.FloatRange(1), default=200.0, show_default=True,
+              help="Refuse a workbook part compressed more than this ratio (zip-bomb guard).")
 def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, project, layout,
-           mappings_file):
+           mappings_file, max_uncompressed_mb, max_ratio):
     """Assess EVIDENCE files (xlsx, xlsm, csv; folders are searched) and write reports to OUTDIR.
 
     Prints a summary per project; the full result is in OUTDIR/assessment.json.
@@ -118,7 +133,8 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     try:
         result = api.run_assessment(files, rulesets=list(rulesets), tailoring=tailoring, as_of=as_of,
                                     project=project, layout=layout, reuse=not no_reuse, engine=engine,
-                                    mappings_file=mappings_file)
+                                    mappings_file=mappings_file,
+                                    limits=_limits(max_uncompressed_mb, max_ratio))
     except EvidenceFileError as exc:
         raise InputError(str(exc)) from None
     except RulesetError as exc:

@@ -129,3 +129,35 @@ def test_cli_list_and_show():
     assert "### IWM.SP1.4 Integrate Plans" in md and "(derived)" in md
     res = runner.invoke(main, ["rulesets", "show", "no-such-ruleset"])
     assert res.exit_code == 3 and "no shipped ruleset" in res.output
+
+
+SEED_SECTIONS = {
+    "itil-tps": ["initiat", "planning and coordination", "control", "report", "clos"],
+    "itil-pm-integration": ["initiating", "planning", "executing", "monitoring", "closing"],
+}
+
+
+def test_itil_and_pmo_practices_name_their_source_and_show_lists_them():
+    runner = CliRunner()
+    for rid in ("itil-tps", "itil-pm-integration", "pmo-integration"):
+        rs = load_ruleset(rid)
+        for p in rs.practices:
+            assert "seed" in p.source or "domain/" in p.source, (rid, p.id, p.source)
+        md = runner.invoke(main, ["rulesets", "show", rid]).output
+        assert md.count("; source: ") == len(rs.practices)
+        text = md.lower()
+        for section in SEED_SECTIONS.get(rid, []):
+            assert section in text, (rid, section)
+    tps = load_ruleset("itil-tps")
+    close = tps.practice("TPS.CLOSE")
+    assert "release and deployment" in (close.source + " ".join(close.guidance) + close.statement).lower()
+    pmi = load_ruleset("itil-pm-integration")
+    ids = {p.id for p in pmi.practices}
+    for itil_process in ("SLM", "AVAILABILITY", "CAPACITY", "ITSCM", "SECURITY", "SUPPLIER", "CHANGE", "CONFIG",
+                         "RELEASE", "KNOWLEDGE", "EVENT", "INCIDENT", "REQUEST", "PROBLEM", "ACCESS"):
+        assert f"PMI.PLAN.{itil_process}" in ids
+    pmo = load_ruleset("pmo-integration")
+    owners = {p.id: p.owner for p in pmo.practices}
+    assert len(owners) == 9 and owners["PMO.3.1.1"] == "provider" and owners["PMO.3.1.7"] == "customer"
+    assert {owners[f"PMO.3.1.{i}"] for i in (2, 3, 4, 5, 6, 8, 9)} == {"shared"}
+    assert any(p.guidance for p in pmo.practices)
