@@ -124,6 +124,24 @@ class _Checker:
                 self.add("missing-field", line, f"{what} is missing required field {key!r}")
         return True
 
+    def unique(self, seen: dict[str, int], ident: str, node: dict, what: str, where: str = "") -> None:
+        """Refuse an id already used (``seen`` maps id -> first line), like a registry would."""
+        line = _line(node, "id")
+        if ident in seen:
+            self.add("duplicate-id", line, f"duplicate {what} id {ident!r}{where} (first at line {seen[ident]})")
+        else:
+            seen[ident] = line
+
+    def items(self, node: dict, key: str, what: str) -> list:
+        """``node[key]`` as a list (missing: empty); anything else is reported."""
+        value = node.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add("type", _line(node, key), f"{what}: {key!r} must be a list")
+            return []
+        return value
+
     def text(self, node: dict, key: str, default: str = "") -> str:
         value = node.get(key, default)
         if value is None:
@@ -212,9 +230,7 @@ def _parse_rules(ck: _Checker, items: Any, origin: str, scope_ruleset: str | Non
             continue
         rid = ck.text(node, "id")
         where = f"rule {rid!r}"
-        if rid in seen:
-            ck.add("duplicate-id", _line(node, "id"), f"duplicate rule id {rid!r} (first at line {seen[rid]})")
-        seen[rid] = _line(node, "id")
+        ck.unique(seen, rid, node, "rule")
         on = ck.text(node, "on")
         if on not in FACT_FIELDS:
             ck.add("rule", _line(node, "on"), f"{where}: 'on' must be one of {', '.join(FACT_FIELDS)}")
@@ -274,9 +290,7 @@ def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) ->
         wid, name = ck.text(node, "id"), ck.text(node, "name")
         if wid and not KEBAB.match(wid):
             ck.add("bad-id", _line(node, "id"), f"work product id {wid!r} must be kebab-case")
-        if wid in seen:
-            ck.add("duplicate-id", _line(node, "id"), f"duplicate work product id {wid!r} in {pid} (first at line {seen[wid]})")
-        seen[wid] = _line(node, "id")
+        ck.unique(seen, wid, node, "work product", f" in {pid}")
         match = ck.str_list(node, "match")
         compiled = []
         for entry in match:
@@ -336,29 +350,17 @@ def parse_ruleset(data: Any, path: str, ck: _Checker | None = None) -> Ruleset |
     rule_ids: dict[str, int] = {}
     ruleset_rules = _parse_rules(ck, data.get("rules"), rid, rid, None, rule_ids)
     goals, seen_goals, seen_practices = [], {}, {}
-    items = data.get("goals")
-    if not isinstance(items, list):
-        ck.add("type", _line(data, "goals"), "'goals' must be a list")
-        items = []
-    for gnode in items:
+    for gnode in ck.items(data, "goals", "ruleset"):
         if not ck.keys(gnode, GOAL_KEYS, {"id", "title", "practices"}, "goal"):
             continue
         gid = ck.text(gnode, "id")
-        if gid in seen_goals:
-            ck.add("duplicate-id", _line(gnode, "id"), f"duplicate goal id {gid!r} (first at line {seen_goals[gid]})")
-        seen_goals[gid] = _line(gnode, "id")
+        ck.unique(seen_goals, gid, gnode, "goal")
         practices = []
-        pitems = gnode.get("practices")
-        if not isinstance(pitems, list):
-            ck.add("type", _line(gnode, "practices"), f"goal {gid}: 'practices' must be a list")
-            pitems = []
-        for pnode in pitems:
+        for pnode in ck.items(gnode, "practices", f"goal {gid}"):
             if not ck.keys(pnode, PRACTICE_KEYS, {"id", "title", "statement"}, "practice"):
                 continue
             pid = ck.text(pnode, "id")
-            if pid in seen_practices:
-                ck.add("duplicate-id", _line(pnode, "id"), f"duplicate practice id {pid!r} (first at line {seen_practices[pid]})")
-            seen_practices[pid] = _line(pnode, "id")
+            ck.unique(seen_practices, pid, pnode, "practice")
             prov = ck.text(pnode, "provenance", "verified")
             if prov not in PROVENANCE:
                 ck.add("provenance", _line(pnode, "provenance"), f"provenance must be one of {', '.join(sorted(PROVENANCE))}")
