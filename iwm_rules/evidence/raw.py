@@ -14,8 +14,8 @@ and one in XFD1048576: a 1 KB file asking for 512 GiB). So before calamine sees 
 1. checks the zip central directory: member count, declared sizes, compression ratio and
    compression method;
 2. inflates every member itself, counting the bytes really produced (a zip can lie about
-   its sizes), and scans the XML parts for DOCTYPE/ENTITY declarations, non-UTF-8
-   encodings and gigantic text runs;
+   its sizes), and scans the XML parts the reader parses (everything under ``xl/``) for
+   DOCTYPE/ENTITY declarations, non-UTF-8 encodings and gigantic text runs;
 3. bounds the used range (rows x columns) that each worksheet part's cells will occupy,
    refusing one larger than ``Limits.max_cells``.
 
@@ -36,7 +36,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from typing import IO, Iterator
-from xml.parsers import expat
 
 import python_calamine
 
@@ -462,7 +461,7 @@ def _check_member(
                 "max_uncompressed_bytes",
             )
         crc = zlib.crc32(out, crc)
-        if scan is None and inflated == len(out) and _looks_xml(member, out):
+        if scan is None and inflated == len(out) and _reader_may_parse(member) and _looks_xml(member, out):
             scan = _XmlScan(name, member, limits)
         if scan is not None:
             scan.feed(out)
@@ -473,7 +472,7 @@ def _check_member(
     if scan is not None:
         scan.finish()
         if scan.cells.irregular:
-            _exact_cell_range(fh, info, start, name, limits)
+            _irregular_cell_range(fh, info, start, name, limits)
         elif scan.cells.over:
             finer = _CellScan(name, member, limits, coarse=False)
             for out in _inflate(fh, info, start, name):
@@ -482,8 +481,20 @@ def _check_member(
     return inflated
 
 
+def _reader_may_parse(member: str) -> bool:
+    """Parts the reader parses: workbook, styles, shared strings, sheets (all under xl/; names
+    matched case-insensitively), plus the package's own relationship and content-type parts.
+    Other parts (docProps, customXml, ...) are only inflated and counted."""
+    low = member.lower()
+    return low.startswith("xl/") or low in ("[content_types].xml", "_rels/.rels")
+
+
+_SHEET_DIRS = ("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")
+
+
 def _looks_xml(member: str, first: bytes) -> bool:
-    if member.lower().endswith(_XML_SUFFIXES):
+    low = member.lower()
+    if low.endswith(_XML_SUFFIXES) or low.startswith(_SHEET_DIRS):  # a sheet is parsed whatever its name
         return True
     head = first[:64]
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or head[:2] in (b"\xff\xfe", b"\xfe\xff")
@@ -508,8 +519,9 @@ class _XmlScan:
     - NUL bytes or a UTF-16/32 byte-order mark: refused. Excel writes UTF-8, and the byte
       scans here would be blind to anything else.
     - A run of more than 10 x ``max_cell_chars`` bytes without a ``<``: refused; it can only
-      be a gigantic cell or attribute. (Runs inside one 1 MiB chunk are not measured; the
-      exact per-cell check when values are read covers those, and they are harmless.)
+      be a gigantic cell or attribute. (Runs are measured across the 1 MiB chunks, so with
+      ``max_cell_chars`` under ~100,000 a shorter run inside one chunk can pass here; the
+      exact per-cell check when values are read covers it, and such runs are harmless.)
     - Cells: see :class:`_CellScan`.
     """
 
@@ -572,7 +584,7 @@ class _CellScan:
     accepts both). Bounds are rounded to one significant figure (``coarse``) in the first
     pass; if that estimate is over ``max_cells`` a second pass rounds to two, and only that
     one refuses. Any other cell form (no ``r``, ``r`` not first, prefixed element, ...) sets
-    ``irregular``: the caller then measures the member exactly with expat.
+    ``irregular``: the caller then bounds the member with a tag-level scan.
     """
 
     def __init__(self, name: str, member: str, limits: Limits, coarse: bool):
@@ -589,7 +601,7 @@ class _CellScan:
         self.over = False
 
     def feed(self, data: bytes, final: bool = False) -> None:
-        if self.irregular or self.over:
+        if self.irregular or (self.over and not self.coarse):
             return
         buf = self.tail + data if self.tail else data
         limit = len(buf) if final else len(buf) - _OVERLAP
@@ -607,6 +619,8 @@ class _CellScan:
                 if m is not None and m.start() < limit:
                     self.irregular = True
                     return
+            if self.over:  # the finer pass will bound the range; keep looking for irregular cells
+                return
         pos = 0
         while True:
             m = self.rx.search(buf, pos)
@@ -698,76 +712,72 @@ def _cell_scan_regex(row_bound: int, col_bound: int) -> re.Pattern[bytes]:
     A value cell is any ``<c>`` not self-closing within 200 characters (a longer
     self-closing tag counts too: erring on the safe side).
     """
-    big = f"(?:{_gt_col(col_bound)}[0-9]+|[A-Za-z]{{1,3}}0*{_gt_int(row_bound)})".encode()
+    # the lookahead rejects the common short row numbers before trying the alternatives
+    digits = len(str(row_bound))
+    big = f"(?:{_gt_col(col_bound)}[0-9]+|[A-Za-z]{{1,3}}0*(?=[0-9]{{{digits}}}){_gt_int(row_bound)})".encode()
     return re.compile(rb'<c r="' + big + rb'"(?![^>]{0,200}/>)')
 
 
-class _Refused(Exception):
-    def __init__(self, error: EvidenceFileError):
-        super().__init__(str(error))
-        self.error = error
+# The start of a row or cell element, any prefix; then its attributes, quoted values may hold ">".
+_TAG_START_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])")
+_TAG_REST_RE = re.compile(rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>""")
+_R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_LOOSE_REF_RE = re.compile(rb"\s*([A-Za-z]{1,3})0*([0-9]{1,12})\s*")
+_TAG_OVERLAP = 4096
 
 
-_LOOSE_REF_RE = re.compile(r"\s*([A-Za-z]{1,3})0*([0-9]{1,12})\s*")
+def _irregular_cell_range(fh: IO[bytes], info: zipfile.ZipInfo, start: int, name: str, limits: Limits) -> None:
+    """Upper bound of the used range of a member whose cells are not in the common form.
 
-
-def _exact_cell_range(fh: IO[bytes], info: zipfile.ZipInfo, start: int, name: str, limits: Limits) -> None:
-    """Exact used range of a member whose cells are not in the common form.
-
-    Follows the reader's positioning: a ``row`` without ``r`` is the previous row + 1, a cell
-    without ``r`` the previous cell's column + 1; element prefixes are ignored. Only cells
-    with content (a child element) occupy the range. The member already passed the size
-    limits, so inflating it again is bounded.
+    A tag-level scan that never trusts the document to be well formed: it follows the
+    reader's positioning (a ``row`` without ``r`` is the previous row + 1, a cell without
+    ``r`` the previous cell's column + 1, element prefixes ignored) but only ever lets the
+    counters grow, so comments, disorder or odd markup can only overestimate. A cell that is
+    not self-closing counts as holding a value. The member already passed the size limits,
+    so inflating it again is bounded.
     """
     member = info.filename
-    st = {"row": 0, "col": 0, "cell": None, "child": False, "max_row": 0, "max_col": 0}
-
-    def start_el(tag: str, attrs: dict) -> None:
-        if st["cell"] is not None:
-            st["child"] = True
-            return
-        local = tag.rpartition(":")[2]
-        if local == "row":
-            r = attrs.get("r", "").strip()
-            st["row"] = int(r) if r.isdigit() else st["row"] + 1
-            st["col"] = 0
-        elif local == "c":
-            m = _LOOSE_REF_RE.fullmatch(attrs.get("r", ""))
-            if m:
-                col, row = _col_number(m.group(1).encode()), int(m.group(2))
+    row = 0  # row counter (1-based once a row starts)
+    col = 0  # column counter within the current row
+    ref_row = 0  # largest explicit row of a cell in the current row element
+    max_row = max_col = 0
+    tail = b""
+    chunks = _inflate(fh, info, start, name)
+    done = False
+    while not done:
+        data = next(chunks, None)
+        done = data is None
+        buf = tail + (data or b"")
+        limit = len(buf) if done else len(buf) - _TAG_OVERLAP
+        for m in _TAG_START_RE.finditer(buf):
+            if m.start() >= limit:
+                break  # seen again, whole, in the next window
+            rest = _TAG_REST_RE.match(buf, m.end())
+            attrs = rest.group(1) if rest else b""
+            ra = _R_ATTR_RE.search(attrs)
+            ref = ra.group(1) if ra and ra.group(1) is not None else (ra.group(2) if ra else None)
+            if m.group(1) == b"row":
+                r = ref.strip() if ref is not None else b""
+                row = max(row + 1, int(r)) if r.isdigit() else row + 1
+                col = 0
+                ref_row = row
+                continue
+            cell = _LOOSE_REF_RE.fullmatch(ref) if ref is not None else None
+            if cell is not None:
+                c_col, c_row = _col_number(cell.group(1)), int(cell.group(2))
+                col = max(col + 1, c_col)
+                ref_row = max(ref_row, c_row)
             else:
-                col, row = st["col"] + 1, max(st["row"], 1)
-            st["col"] = col
-            st["cell"] = (row, col)
-            st["child"] = False
-
-    def end_el(tag: str) -> None:
-        if st["cell"] is not None and tag.rpartition(":")[2] == "c":
-            row, col = st["cell"]
-            st["cell"] = None
-            if st["child"] and (row > st["max_row"] or col > st["max_col"]):
-                st["max_row"] = max(st["max_row"], row)
-                st["max_col"] = max(st["max_col"], col)
-                if st["max_row"] * st["max_col"] > limits.max_cells:
-                    _refuse_cells(name, member, row, col, limits)
-
-    def refuse(*_args) -> None:
-        raise _Refused(EvidenceFileError(name, _ENTITY_MSG))
-
-    p = expat.ParserCreate()
-    p.StartElementHandler = start_el
-    p.EndElementHandler = end_el
-    p.StartDoctypeDeclHandler = refuse
-    p.EntityDeclHandler = refuse
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    try:
-        for out in _inflate(fh, info, start, name):
-            p.Parse(out, False)
-        p.Parse(b"", True)
-    except _Refused as refused:
-        raise refused.error from None
-    except expat.ExpatError as exc:
-        raise EvidenceFileError(name, f"{_DAMAGED}: malformed XML in {member!r} ({_one_line(exc)})") from None
+                col += 1
+                c_col, c_row = col, max(row, ref_row, 1)
+            if rest is not None and rest.group(2):  # self-closing: no value
+                continue
+            if c_row > max_row or c_col > max_col:
+                max_row = max(max_row, c_row)
+                max_col = max(max_col, c_col)
+                if max_row * max_col > limits.max_cells:
+                    _refuse_cells(name, member, c_row, c_col, limits)
+        tail = b"" if done else buf[max(limit, 0):]
 
 
 # --------------------------------------------------------------------------- csv
@@ -797,6 +807,7 @@ def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
     pending = 0
     width = 0
     record = 0  # number of the record being parsed (1-based, as the spreadsheet row)
+    first_row = 1
     old_limit = csv.field_size_limit()
     csv.field_size_limit(max_chars)
     try:
@@ -835,6 +846,8 @@ def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
                     f"more than {limits.max_rows} rows, over the row limit; if the file is genuine, raise the limit",
                     "max_rows",
                 )
+            if not rows:
+                first_row = record  # leading blank lines are dropped like a sheet's
             if pending:
                 rows.extend([] for _ in range(pending))
                 pending = 0
@@ -847,7 +860,7 @@ def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
     for i, r in enumerate(rows):
         if len(r) != width:
             rows[i] = (r + [None] * (width - len(r))) if len(r) < width else r[:width]
-    return RawSheet(file=name, sheet=None, rows=rows, first_row=1, encoding=encoding, delimiter=delimiter)
+    return RawSheet(file=name, sheet=None, rows=rows, first_row=first_row, encoding=encoding, delimiter=delimiter)
 
 
 def _capped_lines(text: io.TextIOBase, cap: int) -> Iterator[str]:
@@ -856,9 +869,9 @@ def _capped_lines(text: io.TextIOBase, cap: int) -> Iterator[str]:
         line = text.readline(cap)
         if not line:
             return
-        yield line
         if len(line) >= cap and not line.endswith(("\n", "\r")):
             raise _LineTooLong
+        yield line
 
 
 def _detect_encoding(fh: IO[bytes], name: str) -> str:
