@@ -156,10 +156,10 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
 
 def _duplicates(acc: pd.DataFrame, file: str, sheet: str) -> list[dict]:
     """Exact duplicate rows (same values in every column but the row number) are flagged, not dropped."""
-    cols = [c for c in ACCEPTED_COLUMNS if c not in ("row", "file", "sheet")]
-    if len(acc) < 2:
+    cols = [c for c in ACCEPTED_COLUMNS if c not in ("row", "file", "sheet", "duplicate")]
+    dup = acc[acc["duplicate"].astype(bool)]
+    if len(dup) < 2:
         return []
-    dup = acc[acc.duplicated(subset=cols, keep=False)]
     out = []
     for _, group in dup.groupby(cols, dropna=False, sort=False):
         rows = sorted(set(int(r) for r in group["row"]))

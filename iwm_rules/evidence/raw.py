@@ -68,7 +68,7 @@ class RawSheet:
 
     file: str  # path as given
     sheet: str | None  # sheet name; None for csv
-    rows: list[list]  # str, int, float, bool, date/datetime (time/timedelta for such formats), or None
+    rows: list[list]  # str, int, float, bool, date/datetime (time/timedelta for such formats); '' or None = empty
     first_row: int = 1  # spreadsheet row number of rows[0] (1-based, as Excel shows it)
     encoding: str | None = None  # csv only: detected encoding
     delimiter: str | None = None  # csv only
@@ -223,8 +223,16 @@ def _read_workbook(fh: IO[bytes], name: str, limits: Limits, sheets: list[str] |
         return out
 
 
+_EAGER_CELLS = 5_000_000
+
+
 def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list[list], int]:
-    """Rows of a calamine sheet: '' -> None, integral floats -> int, blank edges dropped.
+    """Rows of a calamine sheet as calamine gives them ('' for an empty cell), blank edge rows dropped.
+
+    Cells are not converted one by one: downstream code treats '' like None and whole floats
+    like ints, and gigantic text was refused by the XML scan before calamine ran. So the only
+    per-row work here is the blank-row test, which keeps a sheet of a million empty formatted
+    rows cheap.
 
     ``iter_rows`` yields rows from spreadsheet row 1 (leading empty rows padded) but columns
     only from the first used column; the row offset is derived from ``start``/``height`` so
@@ -233,57 +241,38 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
     start = sheet.start
     if start is None:
         return [], 1
-    max_chars = limits.max_cell_chars
     max_rows = limits.max_rows
     rows: list[list] = []
     pending = 0  # blank rows seen since the last kept row; materialized only if data follows
     first_idx = -1
-    width = 0
     idx = -1
-    _float = float
-    _str = str
-    for idx, row in enumerate(sheet.iter_rows()):
-        n = len(row)
-        if row.count("") == n:
+    # to_python builds every row in one call (fast); a huge used range is walked lazily instead,
+    # so a sheet of a million formatted empty rows never sits in memory at once
+    cells = (sheet.height or 0) * (sheet.width or 0)
+    source = sheet.to_python(skip_empty_area=True) if cells <= _EAGER_CELLS else sheet.iter_rows()
+    for idx, row in enumerate(source):
+        if row.count("") == len(row):
             if first_idx >= 0:
                 pending += 1
             continue
         if first_idx < 0:
             first_idx = idx
-        if len(rows) + pending >= max_rows:
+        if pending:
+            rows.extend([""] * len(row) for _ in range(pending))
+            pending = 0
+        rows.append(row)
+        if len(rows) > max_rows:
             raise LimitExceededError(
                 name,
                 f"sheet {sheet_name!r} has more than {max_rows} rows, over the row limit; "
                 "if the file is genuine, raise the limit",
                 "max_rows",
             )
-        if pending:
-            rows.extend([] for _ in range(pending))  # widened below
-            pending = 0
-        vals = [
-            None if v == "" else (int(v) if v.__class__ is _float and v.is_integer() else v) for v in row
-        ]
-        for v in vals:
-            if v.__class__ is _str and len(v) > max_chars:
-                raise LimitExceededError(
-                    name,
-                    f"sheet {sheet_name!r} row {idx + 1}: a cell exceeds {max_chars} characters",
-                    "max_cell_chars",
-                )
-        last = n
-        while vals[last - 1] is None:
-            last -= 1
-        if last > width:
-            width = last
-        rows.append(vals)
     if first_idx < 0:
         return [], 1
     # python-calamine 0.9 pads, so idx is the absolute row index and offset is 0; were the
     # leading empty rows not yielded, idx would count from ``start`` and offset corrects it.
     offset = start[0] + sheet.height - (idx + 1)
-    for i, r in enumerate(rows):
-        if len(r) != width:
-            rows[i] = (r + [None] * (width - len(r))) if len(r) < width else r[:width]
     return rows, first_idx + offset + 1
 
 

@@ -18,7 +18,7 @@ from .columns import CANONICAL, EVIDENCE_TYPE_VALUES, PARTY_VALUES, STATUS_VALUE
 
 ACCEPTED_COLUMNS = (
     "project", "practice", "ruleset", "practice_raw", "work_product", "evidence_type", "status", "date",
-    "owner", "party", "location", "notes", "weakness", "file", "sheet", "row", "reuse_via", "reuse_role",
+    "owner", "party", "location", "notes", "weakness", "file", "sheet", "row", "reuse_via", "reuse_role", "duplicate",
 )
 REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "reason", "hint")
 
@@ -199,6 +199,9 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
 
     ok = reason == ""
     rows_kept = frame.loc[keep, ["file", "sheet", "row"]].reset_index(drop=True)
+    # exact duplicates (every cell the same), found on the factor codes rather than the texts
+    codes = np.column_stack([fac[c].codes[keep] for c in CANONICAL])
+    duplicate = pd.DataFrame(codes).duplicated(keep=False).to_numpy() if m else np.zeros(0, dtype=bool)
     ruleset_of = {pid: p.ruleset for pid, p in catalogue.practices.items()}
     accepted = pd.DataFrame({
         "project": project[ok], "practice": practice[ok],
@@ -208,6 +211,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         "location": text["location"][ok], "notes": text["notes"][ok], "weakness": text["weakness"][ok],
         "file": rows_kept["file"][ok].to_numpy(), "sheet": rows_kept["sheet"][ok].to_numpy(),
         "row": rows_kept["row"][ok].to_numpy(), "reuse_via": reuse_via[ok], "reuse_role": reuse_role[ok],
+        "duplicate": duplicate[ok],
     }, columns=list(ACCEPTED_COLUMNS))
     bad = ~ok
     rejected = pd.DataFrame({
