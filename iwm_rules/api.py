@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from .assessment import Assessment, as_rulesets, assess
-from .errors import EvidenceError
+from .errors import EvidenceError, EvidenceFileError
 from .evidence import load_evidence
 from .exporters import FORMATS, export
 from .model import CMMI_V2_LABELS
@@ -33,6 +33,11 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
     evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits)
     if evidence.errors:
         raise EvidenceError(evidence.errors)
+    empty = [f for f in evidence.files if f.layout == "none"]
+    if empty:
+        raise EvidenceError([EvidenceFileError(
+            f.path, f"no evidence table found: no sheet has a header row with practice and work product columns (or a "
+                    f"PIID / OEdb header) in its first 20 rows; {f.rows_read} row(s) read") for f in empty])
     scopes = None
     if auto:
         used = set(evidence.table["ruleset"].unique()) if len(evidence.table) else set()

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EvidenceFileError, IwmRulesError, RulesetError
+from .errors import EvidenceError, EvidenceFileError, IwmRulesError, RulesetError
 
 EXIT_OK, EXIT_FAIL_UNDER, EXIT_USAGE, EXIT_INPUT, EXIT_PARTIAL = 0, 1, 2, 3, 4
 EVIDENCE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -66,6 +66,17 @@ def expand_inputs(paths: tuple[str, ...]) -> list[Path]:
         else:
             raise InputError(f"{path}: file not found")
     return files
+
+
+LIMIT_OPTIONS = {"max_ratio": "--max-ratio", "max_uncompressed_bytes": "--max-uncompressed-mb",
+                 "max_member_bytes": "--max-uncompressed-mb"}
+
+
+def _with_option(err: EvidenceFileError) -> str:
+    """A limit message names the option that raises the limit, where there is one."""
+    option = LIMIT_OPTIONS.get(getattr(err, "limit", ""))
+    text = str(err)
+    return text.replace("raise the limit", f"raise it with {option}") if option else text
 
 
 def _limits(max_uncompressed_mb: int, max_ratio: float):
@@ -135,10 +146,8 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
                                     project=project, layout=layout, reuse=not no_reuse, engine=engine,
                                     mappings_file=mappings_file,
                                     limits=_limits(max_uncompressed_mb, max_ratio))
-    except EvidenceFileError as exc:
-        raise InputError(str(exc)) from None
-    except RulesetError as exc:
-        raise InputError(str(exc)) from None
+    except EvidenceError as exc:
+        raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
     written = api.write_reports(result, Path(outdir), formats, scale=scale)
