@@ -81,7 +81,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
     data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "iwm-rules", "version": __version__},
-        "generated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "as_of": as_of.isoformat(),
         "rulesets": [{"id": r.id, "version": r.version, "title": r.title} for r in rulesets],
         "input": {

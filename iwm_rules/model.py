@@ -3,22 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
-
-
-class Characterization(str, Enum):
-    """SCAMPI practice characterizations (plus NA for tailored-out practices)."""
-
-    FI = "FI"
-    LI = "LI"
-    PI = "PI"
-    NI = "NI"
-    NY = "NY"
-    NA = "NA"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 #: CMMI V2.0 labels for the same scale (``--scale cmmi-v2``).

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from iwm_rules.errors import EvidenceFileError
-from iwm_rules.evidence.raw import LimitExceededError, Limits, RawSheet, inspect_zip, read_raw
+from iwm_rules.evidence.raw import LimitExceededError, Limits, inspect_zip, read_raw
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -44,7 +44,7 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
     for offset, r in enumerate(rows[header_at + 1:]):
         rownum = first_row + header_at + 1 + offset
 
-        def cell(name):
+        def cell(name, r=r):
             i = idx.get(name)
             v = r[i] if i is not None and i < len(r) else None
             return v.strip() if isinstance(v, str) else v

@@ -35,7 +35,8 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import IO, Iterator
+from typing import IO
+from collections.abc import Iterator
 
 import python_calamine
 
