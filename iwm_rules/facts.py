@@ -137,16 +137,17 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     art_other = art[~art.index.isin(matched_idx)]
 
     # ---- tailoring
-    tail_rows = []
+    chosen: dict[tuple[str, str], object] = {}
     if tailoring:
-        entries = {}
-        for e in tailoring.entries:  # a project's own entry beats the "*" entry
-            for proj in (projects if e.project == "*" else [e.project]):
-                if e.practice in pr_ruleset and (proj not in [k[0] for k in entries if k[1] == e.practice] or e.project != "*"):
-                    entries[(proj, e.practice)] = e
-        for (proj, pid), e in entries.items():
-            if proj in projects:
-                tail_rows.append({"project": proj, "practice": pid, "status": e.status, "justification": e.justification})
+        # "*" entries first, so that a project's own entry overrides them
+        for e in sorted(tailoring.entries, key=lambda e: e.project != "*"):
+            if e.practice not in pr_ruleset:
+                continue
+            for proj in projects if e.project == "*" else [e.project]:
+                if proj in projects:
+                    chosen[(proj, e.practice)] = e
+    tail_rows = [{"project": proj, "practice": pid, "status": e.status, "justification": e.justification}
+                 for (proj, pid), e in chosen.items()]
     tailored = pd.DataFrame(tail_rows, columns=["project", "practice", "status", "justification"])
     tailored_keys = set(zip(tailored["project"], tailored["practice"]))
 
