@@ -101,3 +101,31 @@ def test_python_backend_handles_every_compiled_standard_rule():
     fact = {"type": "work_product", "project": "A", "ruleset": "r", "practice": "p", "required": True, "n_artifacts": 0,
             "n_supporting": 0, "waiver": "none", "name": "Plan"}
     assert (0, 0) in python_backend.run(compiled, [fact])
+
+
+@needs_durable
+def test_durable_batch_refusal_falls_back_to_single_facts(monkeypatch):
+    """A batch durable_rules refuses (e.g. a 32-bit id collision) is re-asserted fact by fact;
+    a fact the engine never evaluates is an error, never a silent gap."""
+    from durable import engine
+
+    rules = list(load_standard_rules())
+    facts = [{"type": "work_product", "project": f"P{i}", "ruleset": "r", "practice": "p", "work_product": "w",
+              "name": "Plan", "required": True, "n_artifacts": 0, "n_supporting": 0, "waiver": "none"} for i in range(5)]
+    real = engine.Host.assert_facts
+    calls = {"n": 0}
+
+    def refuse_first(self, name, batch, complete=None):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise engine.MessageObservedException("collision")
+        return real(self, name, batch, complete)
+
+    monkeypatch.setattr(engine.Host, "assert_facts", refuse_first)
+    found = run_rules(rules, facts, backend="durable")
+    assert sorted(f.project for f in found if f.rule == "missing-work-product") == [f"P{i}" for i in range(5)]
+
+    monkeypatch.setattr(engine.Host, "assert_facts", lambda self, name, batch, complete=None: None)
+    monkeypatch.setattr(engine.Host, "assert_fact", lambda self, name, fact, complete=None: None)
+    with pytest.raises(durable_backend.EngineError, match="did not evaluate 5 fact"):
+        run_rules(rules, facts, backend="durable")

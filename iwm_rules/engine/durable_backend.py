@@ -73,24 +73,33 @@ def run(compiled: list[CompiledRule], facts: list[dict]) -> set[tuple[int, int]]
         try:
             host.assert_facts(name, batch)
         except Exception:  # a colliding id refuses the batch: fall back to one fact at a time
-            host.delete_state(name, sid)
+            _forget(host, name, sid)
             for f in batch:
                 _assert_alone(host, name, f, sid)
-        host.delete_state(name, sid)
+        _forget(host, name, sid)
     missing = [i for i in range(len(facts)) if i not in seen]
     for n, i in enumerate(missing):
         sid = f"r{n % 64}"
         _assert_alone(host, name, prepared(i, facts[i], sid), sid)
-        host.delete_state(name, sid)
+        _forget(host, name, sid)
     still = [i for i in range(len(facts)) if i not in seen]
     if still:
         raise EngineError(f"durable_rules did not evaluate {len(still)} fact(s); first: {facts[still[0]]}")
     return fired
 
 
+def _forget(host, name: str, sid: str) -> None:
+    """Delete a session's state; a session that never got any state is fine."""
+    try:
+        host.delete_state(name, sid)
+    except Exception as exc:  # durable_rules_engine.error 309: no such state
+        if "309" not in str(exc):
+            raise
+
+
 def _assert_alone(host, name: str, fact: dict, sid: str) -> None:
     try:
         host.assert_fact(name, fact)
     except Exception:
-        host.delete_state(name, sid)
+        _forget(host, name, sid)
         host.assert_fact(name, fact)  # second try in a clean session; a failure propagates
