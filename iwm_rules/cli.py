@@ -154,6 +154,11 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     click.echo(api.summary_text(result, scale=scale))
     for path in written:
         click.echo(f"wrote {path}")
+    if not result.projects:
+        n = len(result.data["input"]["rejected"])
+        click.echo(f"error: no evidence row was accepted ({n} rejected); nothing assessed: "
+                   f"see input.rejected in {Path(outdir) / 'assessment.json'}", err=True)
+        sys.exit(EXIT_INPUT)
     cov = result.coverage()
     if fail_under is not None and (cov is None or cov * 100 < fail_under):
         click.echo(f"coverage {0 if cov is None else cov * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)

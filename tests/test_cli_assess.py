@@ -128,3 +128,13 @@ def test_tailoring_file(tmp_path):
     res = CliRunner().invoke(main, ["assess", str(SAMPLES / "borealis-partial.csv"), "--tailoring", str(bad), "-o", str(tmp_path)])
     assert res.exit_code == 3
     assert "did you mean IWM.SP1.3" in res.output and "needs a justification" in res.output
+
+
+def test_all_rows_rejected_is_an_input_error_with_the_report_written(tmp_path):
+    path = write_long_xlsx(tmp_path / "e.xlsx", [
+        {"project": "A", "practice": "IWM.SP7.7", "work_product": "Plan", "status": "approved", "date": "2026-10-01"},
+        {"project": "A", "practice": "IWM.SP1.1", "work_product": "Plan", "status": "signed", "date": "2026-10-01"}])
+    res, data = _assess([path], tmp_path)
+    assert res.exit_code == 3
+    assert "no evidence row was accepted (2 rejected)" in res.output
+    assert len(data["input"]["rejected"]) == 2
