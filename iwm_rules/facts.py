@@ -96,6 +96,13 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     wp_cat, pr_cat = catalogue_frames(rulesets)
     projects = sorted(projects if projects is not None else table["project"].unique().tolist())
     pr_ruleset = dict(zip(pr_cat["practice"], pr_cat["ruleset"])) if len(pr_cat) else {}
+    if not projects:  # nothing accepted: no facts
+        return Facts(work_products=pd.DataFrame(columns=list(WP_FACT_COLUMNS)),
+                     practices=pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS)),
+                     links=pd.DataFrame(columns=["project", "practice", "work_product", "file", "sheet", "row",
+                                                 "reuse_via", "reuse_role"]),
+                     tailored=pd.DataFrame(columns=["project", "ruleset", "practice", "goal", "status", "justification"]),
+                     projects=[], as_of=as_of, scopes=scopes)
 
     # ---- rows: adequacy, age, reuse
     t = table.copy()
