@@ -129,3 +129,12 @@ def test_durable_batch_refusal_falls_back_to_single_facts(monkeypatch):
     monkeypatch.setattr(engine.Host, "assert_fact", lambda self, name, fact, complete=None: None)
     with pytest.raises(durable_backend.EngineError, match="did not evaluate 5 fact"):
         run_rules(rules, facts, backend="durable")
+
+
+def test_auto_falls_back_to_python_where_durable_rules_cannot_import(monkeypatch):
+    from iwm_rules import engine as eng
+
+    monkeypatch.setattr(durable_backend, "available", lambda: False)
+    assert eng.choose_backend("auto") == "python"
+    with pytest.raises(RuntimeError, match="--engine python"):
+        eng.choose_backend("durable")
