@@ -155,7 +155,8 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
         else:
             state = "missing"
         n_matched += w["n_artifacts"]
-        wp_rec = {"id": w["work_product"], "required": bool(w["required"]), "state": state,
+        wp_rec = {"id": w["work_product"], "name": wp_names.get((key[1], w["work_product"]), ""),
+                  "required": bool(w["required"]), "state": state,
                   "evidence": links.get((key[0], key[1], w["work_product"]), [])}
         if w["waiver"] != "none":
             wp_rec["waiver"] = {"state": w["waiver"], "expires": w["waiver_expires"]}
