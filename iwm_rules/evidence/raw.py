@@ -25,6 +25,7 @@ the VBA project of an .xlsm is never opened.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import functools
 import io
@@ -97,32 +98,23 @@ def read_raw(path, *, limits: Limits | None = None, sheets: list[str] | None = N
     """Every sheet (or the named ones) of an xlsx/xlsm workbook, or the one table of a csv.
 
     The format is decided by the file's content (zip, OLE) and, for text, by its suffix.
-    Rows are lists of equal length; trailing blank rows and columns are dropped; ``first_row``
-    is the row number Excel shows for ``rows[0]``. Raises :class:`EvidenceFileError` (one
+    Leading and trailing blank rows are dropped; an empty cell is '' (workbooks) or None;
+    ``first_row`` is the row number Excel shows for ``rows[0]``. Raises :class:`EvidenceFileError` (one
     line, naming the file) for anything that cannot be read; never another exception.
     """
     limits = limits or Limits()
     name = str(path)
-    try:
-        with _open_regular(path, name, limits) as fh:
-            head = fh.read(8)
-            if head.startswith(_ZIP_MAGICS):
-                return _read_workbook(fh, name, limits, sheets)
-            if head.startswith(_OLE_MAGIC):
-                raise EvidenceFileError(
-                    name, "password-protected or legacy .xls workbook: save it as .xlsx without a password"
-                )
-            if name.lower().endswith(_CSV_SUFFIXES):
-                return [_read_csv(fh, name, limits)]
-            raise EvidenceFileError(name, _NOT_A_SPREADSHEET)
-    except EvidenceFileError:
-        raise
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except MemoryError as exc:
-        raise EvidenceFileError(name, "ran out of memory while reading the file") from exc
-    except BaseException as exc:  # includes pyo3's PanicException, which is not an Exception
-        raise EvidenceFileError(name, f"cannot read the file: {_one_line(exc)}") from exc
+    with _one_line_errors(name, "reading"), _open_regular(path, name, limits) as fh:
+        head = fh.read(8)
+        if head.startswith(_ZIP_MAGICS):
+            return _read_workbook(fh, name, limits, sheets)
+        if head.startswith(_OLE_MAGIC):
+            raise EvidenceFileError(
+                name, "password-protected or legacy .xls workbook: save it as .xlsx without a password"
+            )
+        if name.lower().endswith(_CSV_SUFFIXES):
+            return [_read_csv(fh, name, limits)]
+        raise EvidenceFileError(name, _NOT_A_SPREADSHEET)
 
 
 def inspect_zip(path, limits: Limits | None = None) -> None:
@@ -136,17 +128,23 @@ def inspect_zip(path, limits: Limits | None = None) -> None:
     """
     limits = limits or Limits()
     name = str(path)
+    with _one_line_errors(name, "checking"), _open_regular(path, name, limits) as fh:
+        _inspect_open_zip(fh, name, limits)
+
+
+@contextlib.contextmanager
+def _one_line_errors(name: str, doing: str) -> Iterator[None]:
+    """Any failure while reading or checking becomes one EvidenceFileError naming the file."""
     try:
-        with _open_regular(path, name, limits) as fh:
-            _inspect_open_zip(fh, name, limits)
+        yield
     except EvidenceFileError:
         raise
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except MemoryError as exc:
-        raise EvidenceFileError(name, "ran out of memory while checking the file") from exc
-    except BaseException as exc:
-        raise EvidenceFileError(name, f"cannot check the file: {_one_line(exc)}") from exc
+        raise EvidenceFileError(name, f"ran out of memory while {doing} the file") from exc
+    except BaseException as exc:  # includes pyo3's PanicException, which is not an Exception
+        raise EvidenceFileError(name, f"cannot {'read' if doing == 'reading' else 'check'} the file: {_one_line(exc)}") from exc
 
 
 def _open_regular(path, name: str, limits: Limits) -> IO[bytes]:
