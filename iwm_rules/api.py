@@ -82,7 +82,10 @@ def summary_text(result: Assessment, *, scale: str = "scampi") -> str:
     acc = sum(f["rows_accepted"] for f in files)
     rej = sum(f["rows_rejected"] for f in files)
     skp = sum(f["rows_skipped"] for f in files)
-    lines.append(f"{len(files)} file(s): {rows} rows read, {acc} accepted, {rej} rejected, {skp} skipped")
+    why = {k: sum(f.get("skipped", {}).get(k, 0) for f in files) for k in ("blank", "heading", "placeholder", "other_sheet")}
+    detail = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in why.items() if n)
+    lines.append(f"{len(files)} file(s): {rows} rows read, {acc} accepted, {rej} rejected, {skp} skipped"
+                 + (f" ({detail})" if detail else ""))
     lines.append("rulesets: " + ", ".join(r["id"] for r in data["rulesets"]))
     head = f"{'project':24} {'coverage':>8}  " + " ".join(f"{labels[k]:>3}" for k in order) + "  goals satisfied"
     lines.append(head)

@@ -25,6 +25,7 @@ def iwm():
 def counts(ev, name):
     f = next(f for f in ev.files if Path(f.path).name == name)
     assert f.rows_read == f.rows_accepted + f.rows_rejected + f.rows_skipped
+    assert sum(f.skipped.values()) == f.rows_skipped
     return f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_skipped
 
 
@@ -146,6 +147,9 @@ def test_real_appraisal_kit_oedb(iwm):
     # the kit is a template: every OE row is a placeholder ("Evidence name" / "link"), every
     # instance row is empty, so all 2004 rows are read and skipped, none lost, none invented
     assert (f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_skipped) == (2004, 0, 0, 2004)
+    # why: 446 "Evidence name" OE placeholders, 798 heading / empty-instance rows, 32 blank rows,
+    # and 728 rows on roll-up and lookup sheets (ou, Tables, TV_*) that hold no evidence table
+    assert f.skipped == {"blank": 32, "heading": 798, "placeholder": 446, "other_sheet": 728}
     assert all("no evidence header" in w["message"] for w in ev.warnings)
 
 

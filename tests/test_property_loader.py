@@ -43,6 +43,7 @@ def test_no_row_is_lost_and_accepted_values_survive(data):
         ev = load_evidence([path], RULESETS, project="Default")
     f = ev.files[0]
     assert f.rows_read == f.rows_accepted + f.rows_rejected + f.rows_skipped
+    assert sum(f.skipped.values()) == f.rows_skipped  # every skipped row has a reason
     assert f.rows_accepted == len(ev.table) and f.rows_rejected == len(ev.rejected)
     seen = set(ev.table["row"]) | set(ev.rejected["row"])
     assert len(seen) == f.rows_accepted + f.rows_rejected

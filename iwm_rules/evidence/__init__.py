@@ -40,6 +40,9 @@ class FileReport:
     rows_rejected: int = 0
     rows_skipped: int = 0
     evidence_items: int = 0  # accepted items (a PIID row may hold several)
+    #: why rows were skipped: blank, heading (titles, header rows, layout headings),
+    #: placeholder (template text such as "Evidence name"), other_sheet (sheets with no evidence header)
+    skipped: dict = field(default_factory=lambda: {"blank": 0, "heading": 0, "placeholder": 0, "other_sheet": 0})
 
     def as_record(self) -> dict:
         return dict(self.__dict__)
@@ -123,6 +126,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             report.rows_read += read
             if not name:
                 report.rows_skipped += read
+                report.skipped["other_sheet"] += read
                 if read and not sheet.hidden:
                     warnings.append({"file": str(path), "sheet": sheet.sheet or "",
                                      "message": f"no evidence header found in the first 20 rows; {read} row(s) skipped"})
@@ -133,7 +137,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             default = project or (sheet.sheet if n_evidence_sheets > 1 and sheet.sheet else path.stem)
             if name != "long" and "project" not in cols.values() and not project:
                 default = path.stem
-            acc, rej, _ = validate(frame, catalogue, default_project=default, external=external,
+            acc, rej, placeholder_rows = validate(frame, catalogue, default_project=default, external=external,
                                    unknown_reason="unmapped_practice" if name == "oedb" else "unknown practice")
             rej = rej.drop_duplicates(subset=["file", "sheet", "row", "column", "reason"])
             rej_rows = set(rej["row"])
@@ -143,6 +147,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             report.rows_rejected += len(rej_rows)
             report.rows_accepted += len(acc_rows)
             report.rows_skipped += read - len(rej_rows) - len(acc_rows)
+            _count_skipped(report.skipped, sheet, set(frame["row"].tolist()), acc_rows | rej_rows, placeholder_rows)
             report.evidence_items += len(acc)
             warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
             accepted.append(acc)
@@ -152,6 +157,18 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
     return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
+
+
+def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:
+    """Say why each skipped row of a sheet was skipped (blank, placeholder or heading)."""
+    placeholders = placeholder_rows - used
+    blank_candidates = candidates - used - placeholders
+    blank_others = sum(1 for i, r in enumerate(sheet.rows)
+                       if sheet.first_row + i not in candidates and all(v is None or v == "" for v in r))
+    others = len(sheet.rows) - len(candidates)
+    counts["placeholder"] += len(placeholders)
+    counts["blank"] += len(blank_candidates) + blank_others
+    counts["heading"] += others - blank_others
 
 
 def _duplicates(acc: pd.DataFrame, file: str, sheet: str) -> list[dict]:

@@ -116,7 +116,10 @@ def _lookup(table: dict):
 def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str | None,
              external: dict[str, tuple[str, str]] | None = None,
              unknown_reason: str = "unknown practice") -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Split candidate rows into (accepted, rejected, skipped_count).
+    """Split candidate rows into (accepted, rejected, placeholder_rows).
+
+    ``placeholder_rows``: spreadsheet row numbers of items skipped as template placeholders
+    (blank items are skipped too; the caller counts rows, not items).
 
     ``frame`` has any of the canonical columns plus ``file``, ``sheet``, ``row``.
     ``external``: normalized id of another framework's practice (e.g. CMMI V2.0 ``PLAN 2.7``)
@@ -125,14 +128,15 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     """
     n = len(frame)
     if n == 0:
-        return _empty_accepted(), _empty_rejected(), 0
+        return _empty_accepted(), _empty_rejected(), set()
     fac = {c: _Factor(frame[c] if c in frame else None, n) for c in CANONICAL}
     blank = np.ones(n, dtype=bool)
     for c in CANONICAL:
         blank &= fac[c].empty
     # template placeholders ("Evidence name", "link") are not evidence: skipped, like blank rows
-    blank |= fac["work_product"].map_text(lambda t: re.sub(r"[^a-z0-9]", "", t.lower()) in PLACEHOLDER_KEYS).astype(bool)
-    skipped = int(blank.sum())
+    placeholder = fac["work_product"].map_text(lambda t: re.sub(r"[^a-z0-9]", "", t.lower()) in PLACEHOLDER_KEYS).astype(bool)
+    placeholder_rows = set(frame["row"].to_numpy()[placeholder & ~blank].tolist())
+    blank |= placeholder
     keep = ~blank
     m = int(keep.sum())
     text = {c: fac[c].text()[keep] for c in CANONICAL if c != "date"}
@@ -219,7 +223,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         "row": rows_kept["row"][bad].to_numpy(), "column": column[bad], "value": value[bad], "reason": reason[bad],
         "hint": hint[bad],
     }, columns=list(REJECTED_COLUMNS))
-    return accepted, rejected, skipped
+    return accepted, rejected, placeholder_rows
 
 
 def _example(catalogue: Catalogue) -> str:
