@@ -106,7 +106,6 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
 
     # ---- rows: adequacy, age, reuse
     t = table.copy()
-    t["src_index"] = np.arange(len(t))
     if "reuse_via" not in t:
         t["reuse_via"] = ""
         t["reuse_role"] = "own"
