@@ -151,14 +151,17 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
     written = api.write_reports(result, Path(outdir), formats, scale=scale)
+    if not result.projects:
+        click.echo(api.summary_text(result, scale=scale).splitlines()[0])
+        n = len(result.data["input"]["rejected"])
+        where = Path(outdir) / "assessment.json"
+        why = (f"{n} row(s) rejected: see input.rejected in {where}" if n else
+               f"every row was skipped: see input.files[].skipped in {where}")
+        click.echo(f"error: no evidence row was accepted, nothing assessed; {why}", err=True)
+        sys.exit(EXIT_INPUT)
     click.echo(api.summary_text(result, scale=scale))
     for path in written:
         click.echo(f"wrote {path}")
-    if not result.projects:
-        n = len(result.data["input"]["rejected"])
-        click.echo(f"error: no evidence row was accepted ({n} rejected); nothing assessed: "
-                   f"see input.rejected in {Path(outdir) / 'assessment.json'}", err=True)
-        sys.exit(EXIT_INPUT)
     cov = result.coverage()
     if fail_under is not None and (cov is None or cov * 100 < fail_under):
         click.echo(f"coverage {0 if cov is None else cov * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)

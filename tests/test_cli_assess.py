@@ -136,5 +136,5 @@ def test_all_rows_rejected_is_an_input_error_with_the_report_written(tmp_path):
         {"project": "A", "practice": "IWM.SP1.1", "work_product": "Plan", "status": "signed", "date": "2026-10-01"}])
     res, data = _assess([path], tmp_path)
     assert res.exit_code == 3
-    assert "no evidence row was accepted (2 rejected)" in res.output
+    assert "no evidence row was accepted, nothing assessed; 2 row(s) rejected: see input.rejected" in res.output
     assert len(data["input"]["rejected"]) == 2
