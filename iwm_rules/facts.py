@@ -160,8 +160,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     # ---- work-product facts
     grid = _in_scope(pd.DataFrame({"project": projects}).merge(wp_cat.drop(columns=["regex"]), how="cross"), scopes) \
         if len(wp_cat) else pd.DataFrame()
-    if len(grid) and tailored_keys:
-        grid = grid[[k not in tailored_keys for k in zip(grid["project"], grid["practice"])]]
+    grid = _where_pairs(grid, "practice", tailored_keys, keep=False)
     keys = ["project", "practice", "work_product_id"]
     full = matched[matched["reuse_role"] != "supporting"]
     sup = matched[matched["reuse_role"] == "supporting"]
@@ -186,8 +185,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
 
     # ---- practice facts
     pgrid = _in_scope(pd.DataFrame({"project": projects}).merge(pr_cat, how="cross"), scopes) if len(pr_cat) else pd.DataFrame()
-    if len(pgrid) and tailored_keys:
-        pgrid = pgrid[[k not in tailored_keys for k in zip(pgrid["project"], pgrid["practice"])]]
+    pgrid = _where_pairs(pgrid, "practice", tailored_keys, keep=False)
     req = wpf[wpf["required"]].copy()
     req["evidenced"] = (req["n_artifacts"] > 0) | (req["n_supporting"] > 0) | (req["waiver"] != "none")
     req["is_adequate"] = (req["n_adequate"] > 0) | (req["waiver"] == "active")
@@ -212,7 +210,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         pf = pgrid
         for extra in (ragg, pagg, wagg, oagg, sagg2):
             pf = pf.merge(extra, on=["project", "practice"], how="left")
-        pf["waiver"] = [ {0: "none", 1: "active", 2: "expired"}[int(wv.get((a, b), 0))] for a, b in zip(pf["project"], pf["practice"])]
+        pf = pf.merge(wv.rename("w").reset_index(), on=["project", "practice"], how="left")
+        pf["waiver"] = pf.pop("w").fillna(0).astype(int).map({0: "none", 1: "active", 2: "expired"})
     else:
         pf = pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS))
     for c in ("n_required_evidenced", "n_required_adequate", "n_artifacts", "n_affirmations", "n_weaknesses",
@@ -239,8 +238,16 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
 def _in_scope(grid: pd.DataFrame, scopes: dict[str, set[str]] | None) -> pd.DataFrame:
     if scopes is None:
         return grid
-    pairs = {(p, r) for p, rs in scopes.items() for r in rs}
-    return grid[[k in pairs for k in zip(grid["project"], grid["ruleset"])]]
+    return _where_pairs(grid, "ruleset", {(p, r) for p, rs in scopes.items() for r in rs}, keep=True)
+
+
+def _where_pairs(grid: pd.DataFrame, column: str, pairs: set, *, keep: bool) -> pd.DataFrame:
+    """Rows whose (project, ``column``) pair is in ``pairs`` (keep) or not in it (drop)."""
+    if not len(grid) or (not pairs and not keep):
+        return grid
+    index = pd.MultiIndex.from_arrays([grid["project"], grid[column]])
+    hit = index.isin(list(pairs)) if pairs else np.zeros(len(grid), dtype=bool)
+    return grid[hit if keep else ~hit]
 
 
 def _parties(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pandas as pd
-
 from .engine import Finding
 from .facts import Facts
 from .model import Practice, Ruleset
@@ -174,7 +172,3 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
     if other:
         rec["other_evidence"] = other
     return rec
-
-
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    return pd.DataFrame([f.__dict__ for f in findings])

@@ -25,24 +25,6 @@ REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "reason", "hint")
 PLACEHOLDER_KEYS = {"evidencename", "link", "engl", "tbd", "todo", "xxx"}
 
 
-def as_text(series: pd.Series) -> pd.Series:
-    """Cell values as stripped text ('' for empty); whole floats lose their '.0'.
-
-    Evidence columns repeat a lot (projects, practices, statuses), so the conversion runs
-    once per distinct value and is spread back with the factorized codes.
-    """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    texts = np.array([_cell_text(u).strip() for u in uniques] + [""], dtype=object)
-    return pd.Series(texts[codes], index=series.index, dtype=object)
-
-
-def per_unique(series: pd.Series, func) -> pd.Series:
-    """``series.map(func)`` computed once per distinct value."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    out = np.array([func(u) for u in uniques] + [func("")], dtype=object)
-    return pd.Series(out[codes], index=series.index, dtype=object)
-
-
 def _cell_text(v: object) -> str:
     if v is None or v == "":
         return ""
@@ -55,8 +37,9 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def _key(series: pd.Series) -> pd.Series:
-    return per_unique(series, lambda v: re.sub(r"[^a-z0-9]", "", str(v).lower()))
+def word_key(text: str) -> str:
+    """Lower-case letters and digits only: how vocabulary values and placeholders are compared."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 def _to_date(v: object):
@@ -75,14 +58,6 @@ def _to_date(v: object):
 
 
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-
-
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(parsed dates as datetime64, mask of non-empty cells that did not parse)."""
-    parsed = per_unique(values, _to_date)
-    bad = parsed.map(lambda v: v is False).astype(bool)
-    good = parsed.where(~bad, None)
-    return pd.to_datetime(good.where(good.notna(), pd.NaT)), bad
 
 
 class _Factor:
@@ -110,7 +85,7 @@ class _Factor:
 
 
 def _lookup(table: dict):
-    return lambda t: table.get(re.sub(r"[^a-z0-9]", "", t.lower()))
+    return lambda t: table.get(word_key(t))
 
 
 def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str | None,
@@ -134,7 +109,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     for c in CANONICAL:
         blank &= fac[c].empty
     # template placeholders ("Evidence name", "link") are not evidence: skipped, like blank rows
-    placeholder = fac["work_product"].map_text(lambda t: re.sub(r"[^a-z0-9]", "", t.lower()) in PLACEHOLDER_KEYS).astype(bool)
+    placeholder = fac["work_product"].map_text(lambda t: word_key(t) in PLACEHOLDER_KEYS).astype(bool)
     placeholder_rows = set(frame["row"].to_numpy()[placeholder & ~blank].tolist())
     blank |= placeholder
     keep = ~blank
@@ -195,7 +170,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     reject(pd.isna(pa), "party", "unknown party", "use customer, provider or shared")
     # date
     parsed = fac["date"].map_raw(_to_date)[keep]
-    bad_date = np.array([v is False for v in parsed], dtype=bool) if m else np.zeros(0, dtype=bool)
+    bad_date = (parsed == False).astype(bool)  # noqa: E712 - elementwise: _to_date's "does not parse"
     reject(bad_date, "date", "date does not parse", "write the date as YYYY-MM-DD or use a date cell",
            values=fac["date"].text()[keep])
     parsed[bad_date] = None
