@@ -5,6 +5,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
 from .engine import Finding, run_rules
 from .evidence import Evidence
@@ -45,6 +47,25 @@ class Assessment:
                             req += 1
                             adequate += w["state"] == "adequate"
         return adequate / req if req else None
+
+
+#: columns of the top-level ``evidence`` list: one record per accepted item, in the order of
+#: the accepted table; ``work_products[].evidence[].ref`` is an index into it
+EVIDENCE_COLUMNS = ("project", "ruleset", "practice", "practice_raw", "work_product", "evidence_type", "status", "date",
+                    "owner", "party", "location", "notes", "weakness", "file", "sheet", "row", "reuse_via")
+
+
+def evidence_records(evidence: Evidence) -> list[dict]:
+    """Every accepted evidence item as a plain record (dates as ISO text, '' for none)."""
+    t = evidence.table
+    if not len(t):
+        return []
+    cols = {c: t[c] for c in EVIDENCE_COLUMNS if c in t}
+    dates = pd.to_datetime(t["date"])
+    cols["date"] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
+    cols["row"] = t["row"].astype(int)
+    frame = pd.DataFrame(cols)
+    return frame.to_dict("records")
 
 
 def as_rulesets(items) -> list[Ruleset]:
@@ -97,5 +118,6 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         "tailoring": tailoring.path if isinstance(tailoring, Tailoring) else None,
         "projects": projects,
         "organization": organization,
+        "evidence": evidence_records(evidence),
     }
     return Assessment(data=data, findings=findings)

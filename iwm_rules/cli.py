@@ -38,13 +38,17 @@ def _date(ctx, param, value):
 
 
 def _formats(ctx, param, value):
-    from .exporters import FORMATS
+    from .exporters import available_formats
 
+    known = available_formats()
     out = []
     for part in (value or "json").split(","):
         part = part.strip().lower()
-        if part and part not in FORMATS:
-            raise click.BadParameter(f"unknown format {part!r}; choose from {', '.join(FORMATS)}")
+        if part == "all":
+            out.extend(f for f in known if f not in out)
+            continue
+        if part and part not in known:
+            raise click.BadParameter(f"unknown format {part!r}; choose from {', '.join(known)} or all")
         if part and part not in out:
             out.append(part)
     return out

@@ -32,7 +32,7 @@ PRACTICE_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal",
 class Facts:
     work_products: pd.DataFrame   # WP_FACT_COLUMNS
     practices: pd.DataFrame       # PRACTICE_FACT_COLUMNS
-    links: pd.DataFrame           # project, practice, work_product, file, sheet, row, reuse_via, role
+    links: pd.DataFrame           # project, practice, work_product, ref, file, sheet, row, reuse_via, role
     tailored: pd.DataFrame        # project, ruleset, practice, goal, status, justification
     projects: list[str]
     as_of: dt.date
@@ -99,13 +99,14 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     if not projects:  # nothing accepted: no facts
         return Facts(work_products=pd.DataFrame(columns=list(WP_FACT_COLUMNS)),
                      practices=pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS)),
-                     links=pd.DataFrame(columns=["project", "practice", "work_product", "file", "sheet", "row",
+                     links=pd.DataFrame(columns=["project", "practice", "work_product", "ref", "file", "sheet", "row",
                                                  "reuse_via", "reuse_role"]),
                      tailored=pd.DataFrame(columns=["project", "ruleset", "practice", "goal", "status", "justification"]),
                      projects=[], as_of=as_of, scopes=scopes)
 
     # ---- rows: adequacy, age, reuse
     t = table.copy()
+    t["ref"] = np.arange(len(t))  # position in the accepted table = index into the JSON ``evidence`` list
     if "reuse_via" not in t:
         t["reuse_via"] = ""
         t["reuse_role"] = "own"
@@ -224,9 +225,9 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     pf = pf[list(PRACTICE_FACT_COLUMNS)].reset_index(drop=True)
 
     # ---- evidence links (which row served which work product, and through which mapping)
-    links = matched[["project", "practice", "work_product_id", "file", "sheet", "row", "reuse_via", "reuse_role"]].rename(
+    links = matched[["project", "practice", "work_product_id", "ref", "file", "sheet", "row", "reuse_via", "reuse_role"]].rename(
         columns={"work_product_id": "work_product"})
-    other = art_other[["project", "practice", "file", "sheet", "row", "reuse_via", "reuse_role"]].assign(work_product="")
+    other = art_other[["project", "practice", "ref", "file", "sheet", "row", "reuse_via", "reuse_role"]].assign(work_product="")
     links = pd.concat([links, other[links.columns]], ignore_index=True)
 
     tailored = tailored.assign(ruleset=tailored["practice"].map(pr_ruleset),

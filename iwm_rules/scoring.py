@@ -84,7 +84,7 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
         by_practice[(f.project, f.practice)].append(f)
     links: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for rec in facts.links.itertuples(index=False):
-        ev = {"file": rec.file, "sheet": rec.sheet, "row": int(rec.row)}
+        ev = {"ref": int(rec.ref), "file": rec.file, "sheet": rec.sheet, "row": int(rec.row)}
         if rec.reuse_via:
             ev["reused_via"] = rec.reuse_via
             ev["role"] = rec.reuse_role
