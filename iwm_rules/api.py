@@ -9,26 +9,36 @@ from .errors import EvidenceError, EvidenceFileError
 from .evidence import load_evidence
 from .exporters import FORMATS, export
 from .model import CMMI_V2_LABELS
-from .ruleset import load_mappings, load_ruleset, shipped_ids
+from .generic import parse_areas
+from .levels import V2_NOTE
+from .model import Ruleset
+from .ruleset import load_mappings, load_ruleset, shipped_ids, tailoring_applies_to
 
 
-def select_rulesets(requested: list) -> tuple[list, bool]:
-    """(rulesets, auto): the requested ones, or every shipped ruleset when none is named."""
+def select_rulesets(requested: list, apply_to: tuple[str, ...] = ()) -> tuple[list, bool]:
+    """(rulesets, auto): the requested ones, or every shipped ruleset when none is named.
+
+    ``apply_to``: process areas a generic ruleset (CMMI generic practices) is instantiated for
+    (default: the ruleset's own ``applies_to``)."""
     if requested:
-        return as_rulesets(requested), False
-    return [load_ruleset(p) for p in shipped_ids().values()], True
+        return [r if isinstance(r, Ruleset) else load_ruleset(r, apply_to=apply_to) for r in requested], False
+    return [load_ruleset(p, apply_to=apply_to) for p in shipped_ids().values()], True
 
 
 def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring=None, as_of: dt.date | None = None,
                    project: str | None = None, layout: str = "auto", reuse: bool = True,
-                   engine: str = "auto", mappings_file: Path | None = None, limits=None) -> Assessment:
+                   engine: str = "auto", mappings_file: Path | None = None, limits=None,
+                   apply_to: str | tuple[str, ...] | None = None) -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
 
     Without ``rulesets``, each project is assessed against the shipped rulesets its own
     accepted evidence refers to (so a transition project's ITIL evidence does not make every
     other project "not implemented" on ITIL practices).
     """
-    selected, auto = select_rulesets(rulesets or [])
+    areas = parse_areas(apply_to)
+    if not areas and isinstance(tailoring, (str, Path)):
+        areas = tailoring_applies_to(tailoring)
+    selected, auto = select_rulesets(rulesets or [], areas)
     extra = load_mappings(mappings_file) if mappings_file else ()
     evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits)
     if evidence.errors:
@@ -67,7 +77,36 @@ def relabel(data: dict) -> dict:
     for pr in out["organization"]["practices"]:
         pr["characterization"] = CMMI_V2_LABELS[pr["characterization"]]
         pr["instances"] = {CMMI_V2_LABELS[k]: v for k, v in pr["instances"].items()}
+    for rec in [r for p in out["projects"] for r in p.get("levels", [])] + out["organization"].get("levels", []):
+        rec["scale_note"] = V2_NOTE
     out["scale"] = "cmmi-v2"
+    return out
+
+
+def _level_text(rec: dict) -> str:
+    if rec["capability_level"] == "not_rated":
+        text = f"not rated (at least {rec['at_least']})"
+    else:
+        text = rec["capability_level"]
+    ready = {"satisfied": "yes", "unsatisfied": "no", "not_rated": "not rated"}
+    text += f", ML2 {ready[rec['ml2']]}, ML3 {ready[rec['ml3']]}"
+    if rec.get("judgment_required"):
+        text += " (subject to team judgment)"
+    return f"{rec['process_area']} {text}"
+
+
+def level_lines(data: dict, scale: str = "scampi") -> list[str]:
+    """Capability levels per process area, when generic practices were assessed."""
+    rows = [(p["project"], p.get("levels", [])) for p in data["projects"]]
+    rows.append(("organization", data["organization"].get("levels", [])))
+    if not any(rec["goals"]["GG2"] != "absent" for _, recs in rows for rec in recs):
+        return []
+    out = ["capability levels (CMMI v1.3: specific goals, GG2, GG3):"]
+    if scale == "cmmi-v2" or data.get("scale") == "cmmi-v2":
+        out[0] = "levels (CMMI V2.0 scale, derived from [MEM] sources: see levels[].scale_note in the JSON):"
+    for name, recs in rows:
+        if recs:
+            out.append(f"  {name[:24]:24} " + "; ".join(_level_text(r) for r in recs))
     return out
 
 
@@ -108,6 +147,7 @@ def summary_text(result: Assessment, *, scale: str = "scampi") -> str:
     lines.append(f"{'organization':24} {'':>8}  " + " ".join(f"{counts[k]:>3}" for k in order) + f"  {sat}/{len(org['goals'])}")
     if judg:
         lines.append(f"{judg} organization-level characterization(s) include PI/NI instances: judgment_required, the appraisal team decides")
+    lines.extend(level_lines(data, scale))
     if data["input"]["rejected"]:
         lines.append(f"{len(data['input']['rejected'])} rejected row(s): see input.rejected in assessment.json")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from . import __version__
 from .engine import Finding, run_rules
 from .evidence import Evidence
 from .facts import build_facts
+from .levels import levels as rate_levels
 from .model import Mapping, Ruleset, Tailoring
 from .ruleset import load_mappings, load_ruleset, load_standard_rules, load_tailoring
 from .scoring import score
@@ -37,15 +38,17 @@ class Assessment:
         return self.data
 
     def coverage(self) -> float | None:
-        """Overall coverage: adequately evidenced required work products / required ones."""
-        req = adequate = 0
+        """Overall coverage: weighted share of required work products with adequate evidence
+        (practice weight x work-product weight; tailored practices are left out)."""
+        req = adequate = 0.0
         for p in self.projects:
             for pr in p["practices"]:
                 if pr["tailoring"] is None:
                     for w in pr["work_products"]:
                         if w["required"]:
-                            req += 1
-                            adequate += w["state"] == "adequate"
+                            weight = pr.get("weight", 1.0) * w.get("weight", 1.0)
+                            req += weight
+                            adequate += weight * (w["state"] == "adequate")
         return adequate / req if req else None
 
 
@@ -99,6 +102,9 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
             rules.extend(p.rules)
     findings = run_rules(rules, facts.records(), backend=engine)
     projects, organization = score(rulesets, facts, findings)
+    for p in projects:
+        p["levels"] = rate_levels(p["goals"])
+    organization["levels"] = rate_levels(organization["goals"], organization["practices"])
     data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "iwm-rules", "version": __version__},

@@ -11,6 +11,7 @@ def catalogue_dict(rs: Ruleset) -> dict:
         "defaults": {"accept_status": list(rs.defaults.accept_status), "max_age_days": rs.defaults.max_age_days,
                      "affirmation": rs.defaults.affirmation},
         "rules": [r.id for r in rs.rules],
+        **({"generic": True, "applies_to": list(rs.applies_to)} if rs.generic else {}),
         "goals": [{
             "id": g.id, "title": g.title, "statement": g.statement,
             "practices": [{
@@ -19,8 +20,8 @@ def catalogue_dict(rs: Ruleset) -> dict:
                 "owner": p.owner, "objective": p.objective, "inputs": list(p.inputs), "guidance": list(p.guidance),
                 "subpractices": [{"text": s.text, "provenance": s.provenance} for s in p.subpractices],
                 "work_products": [{"id": w.id, "name": w.name, "match": list(w.match), "required": w.required,
-                                   "provenance": w.provenance} for w in p.work_products],
-                "rules": [r.id for r in p.rules],
+                                   "provenance": w.provenance, "weight": w.weight} for w in p.work_products],
+                "rules": [r.id for r in p.rules], "weight": p.weight,
             } for p in g.practices],
         } for g in rs.goals],
     }
@@ -38,12 +39,15 @@ def catalogue_markdown(rs: Ruleset) -> str:
             extra = f" (owner: {p.owner})" if p.owner else ""
             out += ["", f"### {p.id} {p.title}{extra}", "", p.statement, "",
                     f"- provenance: {p.provenance}" + (f"; source: {p.source}" if p.source else "")]
+            if p.weight != 1:
+                out.append(f"- weight: {p.weight:g}")
             if p.work_products:
                 out.append("- work products:")
                 for w in p.work_products:
                     tag = "required" if w.required else "optional"
                     prov = "" if w.provenance == "verified" else f", {w.provenance}"
-                    out.append(f"  - `{w.id}` {w.name} ({tag}{prov})")
+                    weight = f", weight {w.weight:g}" if w.weight != 1 else ""
+                    out.append(f"  - `{w.id}` {w.name} ({tag}{prov}{weight})")
             if p.subpractices:
                 out.append("- subpractices:")
                 for i, s in enumerate(p.subpractices, 1):

@@ -111,6 +111,9 @@ def common_assess_options(f):
         click.option("--no-reuse", is_flag=True, help="Do not reuse evidence across mapped practices of different rulesets."),
         click.option("--engine", type=click.Choice(["auto", "durable", "python"]), default="auto", show_default=True,
                      help="Rule evaluator: durable_rules where it imports, else plain Python."),
+        click.option("--apply-to", "apply_to", metavar="PA,...",
+                     help="Process areas a generic ruleset (-r cmmi-generic: GG2/GG3 generic practices) is applied to, "
+                          "e.g. IWM,WP. Default: the ruleset's own list (IWM,WP), or 'applies_to' in the tailoring file."),
     ]):
         f = deco(f)
     return f
@@ -136,8 +139,8 @@ def main():
               help="Refuse a workbook that inflates to more than this many MiB (zip-bomb guard).")
 @click.option("--max-ratio", type=click.FloatRange(1), default=200.0, show_default=True,
               help="Refuse a workbook part compressed more than this ratio (zip-bomb guard).")
-def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, project, layout,
-           mappings_file, max_uncompressed_mb, max_ratio):
+def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, apply_to, project,
+           layout, mappings_file, max_uncompressed_mb, max_ratio):
     """Assess EVIDENCE files (xlsx, xlsm, csv; folders are searched) and write reports to OUTDIR.
 
     Prints a summary per project; the full result is in OUTDIR/assessment.json.
@@ -148,7 +151,7 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     try:
         result = api.run_assessment(files, rulesets=list(rulesets), tailoring=tailoring, as_of=as_of,
                                     project=project, layout=layout, reuse=not no_reuse, engine=engine,
-                                    mappings_file=mappings_file,
+                                    mappings_file=mappings_file, apply_to=apply_to,
                                     limits=_limits(max_uncompressed_mb, max_ratio))
     except EvidenceError as exc:
         raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None

@@ -36,6 +36,7 @@ class WorkProduct:
     match: tuple[str, ...]
     required: bool = True
     provenance: str = "verified"
+    weight: float = 1.0
 
     def regex(self) -> str:
         """One case-insensitive search pattern covering every ``match`` entry."""
@@ -80,6 +81,7 @@ class Practice:
     subpractices: tuple[Subpractice, ...] = ()
     work_products: tuple[WorkProduct, ...] = ()
     rules: tuple[Rule, ...] = ()
+    weight: float = 1.0
 
     @property
     def required_work_products(self) -> tuple[WorkProduct, ...]:
@@ -113,6 +115,9 @@ class Ruleset:
     provenance_note: str = ""
     rules: tuple[Rule, ...] = ()
     path: str = ""
+    #: a generic ruleset (CMMI generic goals) is instantiated per process area (``applies_to``)
+    generic: bool = False
+    applies_to: tuple[str, ...] = ()
 
     @property
     def practices(self) -> tuple[Practice, ...]:
@@ -158,6 +163,7 @@ class Tailoring:
     entries: tuple[TailoringEntry, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     path: str = ""
+    applies_to: tuple[str, ...] = ()  # process areas a generic ruleset is applied to
 
 
 #: Every field of the facts the rules see, documented once (docs/facts.md repeats this).

@@ -32,14 +32,15 @@ from .model import (
 )
 from .yamlio import LineDict, load_yaml
 
-RULESET_KEYS = {"id", "title", "version", "source", "description", "provenance_note", "defaults", "rules", "goals"}
+RULESET_KEYS = {"id", "title", "version", "source", "description", "provenance_note", "defaults", "rules", "goals",
+                "generic", "applies_to"}
 DEFAULT_KEYS = {"accept_status", "max_age_days", "affirmation"}
 GOAL_KEYS = {"id", "title", "statement", "source", "practices"}
 PRACTICE_KEYS = {
     "id", "title", "statement", "aliases", "source", "provenance", "affirmation", "owner",
-    "objective", "inputs", "guidance", "subpractices", "work_products", "rules",
+    "objective", "inputs", "guidance", "subpractices", "work_products", "rules", "weight",
 }
-WP_KEYS = {"id", "name", "match", "required", "provenance", "note"}
+WP_KEYS = {"id", "name", "match", "required", "provenance", "note", "weight"}
 RULE_KEYS = {"id", "on", "when", "then", "description"}
 THEN_KEYS = {"kind", "severity", "gap", "message", "action"}
 PROVENANCE = {"verified", "partial", "derived"}
@@ -48,6 +49,7 @@ RELATIONSHIPS = {"equal", "subset", "superset", "intersect"}
 OPERATORS = {"eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "matches", "exists", "contains", "not_contains"}
 FINDING_KINDS = {"weakness", "gap", "info"}
 SEVERITIES = {"major", "minor", "info"}
+PROCESS_AREA = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 STANDARD_RULES_FILE = "standard-rules.yaml"
@@ -308,8 +310,18 @@ def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) ->
         prov = ck.text(node, "provenance", provenance)
         if prov not in PROVENANCE:
             ck.add("provenance", _line(node, "provenance"), f"provenance must be one of {', '.join(sorted(PROVENANCE))}")
-        out.append(WorkProduct(id=wid, name=name, match=match, required=required, provenance=prov))
+        out.append(WorkProduct(id=wid, name=name, match=match, required=required, provenance=prov,
+                               weight=_weight(ck, node, f"work product {wid!r} of {pid}")))
     return tuple(out)
+
+
+def _weight(ck: _Checker, node: dict, what: str) -> float:
+    """``weight:`` of a practice or work product: a positive number, default 1."""
+    value = node.get("weight", 1)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= 1000) or value != value:
+        ck.add("type", _line(node, "weight"), f"{what}: 'weight' must be a number greater than 0 (at most 1000), got {value!r}")
+        return 1.0
+    return float(value)
 
 
 def _parse_subpractices(ck: _Checker, items: Any, pid: str) -> tuple[Subpractice, ...]:
@@ -378,6 +390,7 @@ def parse_ruleset(data: Any, path: str, ck: _Checker | None = None) -> Ruleset |
                 subpractices=_parse_subpractices(ck, pnode.get("subpractices"), pid),
                 work_products=_parse_work_products(ck, pnode.get("work_products"), pid, prov),
                 rules=_parse_rules(ck, pnode.get("rules"), rid, rid, pid, rule_ids),
+                weight=_weight(ck, pnode, f"practice {pid}"),
             ))
         goals.append(Goal(id=gid, title=ck.text(gnode, "title"), statement=ck.text(gnode, "statement"), practices=tuple(practices)))
     # aliases must not point at two practices
@@ -388,14 +401,27 @@ def parse_ruleset(data: Any, path: str, ck: _Checker | None = None) -> Ruleset |
                 if key in owners and owners[key] != p.id:
                     ck.add("duplicate-alias", seen_practices.get(p.id, 0), f"practice {p.id} and {owners[key]} share the spelling {key!r}")
                 owners.setdefault(key, p.id)
+    generic = data.get("generic", False)
+    if not isinstance(generic, bool):
+        ck.add("type", _line(data, "generic"), "'generic' must be true or false")
+        generic = False
+    applies_to = tuple(a.upper() for a in ck.str_list(data, "applies_to"))
+    for a in applies_to:
+        if not PROCESS_AREA.match(a):
+            ck.add("type", _line(data, "applies_to"), f"applies_to: {a!r} is not a process area abbreviation such as IWM")
+    if applies_to and not generic:
+        ck.add("type", _line(data, "applies_to"), "'applies_to' is only for generic rulesets ('generic: true')")
     return Ruleset(id=rid, title=ck.text(data, "title"), version=ck.text(data, "version"), source=ck.text(data, "source"),
                    goals=tuple(goals), defaults=defaults, description=ck.text(data, "description"),
-                   provenance_note=ck.text(data, "provenance_note"), rules=ruleset_rules, path=path)
+                   provenance_note=ck.text(data, "provenance_note"), rules=ruleset_rules, path=path,
+                   generic=generic, applies_to=applies_to)
 
 
-def load_ruleset(path_or_id: str | Path) -> Ruleset:
+def load_ruleset(path_or_id: str | Path, *, apply_to: tuple[str, ...] | list[str] | None = None) -> Ruleset:
     """Load a shipped ruleset by id, or a ruleset file by path.
 
+    A generic ruleset (``generic: true``) comes back instantiated for the process areas
+    ``apply_to`` (default: its own ``applies_to``): ``GP2.2`` becomes ``IWM.GP2.2``, ...
     Raises :class:`RulesetError` listing every problem found in the file.
     """
     path = resolve_ruleset_path(path_or_id)
@@ -407,6 +433,10 @@ def load_ruleset(path_or_id: str | Path) -> Ruleset:
     if ck.issues:
         raise RulesetError(ck.issues)
     assert rs is not None
+    if rs.generic:
+        from .generic import instantiate
+
+        return instantiate(rs, apply_to if apply_to else rs.applies_to)
     return rs
 
 
@@ -480,7 +510,9 @@ def load_tailoring(path: str | Path, rulesets: list[Ruleset]) -> Tailoring:
     known = {p.id for rs in rulesets for p in rs.practices}
     wps = {(p.id, w.id) for rs in rulesets for p in rs.practices for w in p.work_products}
     entries, waivers = [], []
-    if data is not None and ck.keys(data, {"tailoring", "waivers", "description"}, set(), "tailoring file"):
+    applies_to: tuple[str, ...] = ()
+    if data is not None and ck.keys(data, {"tailoring", "waivers", "description", "applies_to"}, set(), "tailoring file"):
+        applies_to = tuple(a.upper() for a in ck.str_list(data, "applies_to"))
         for node in data.get("tailoring") or []:
             if not ck.keys(node, {"project", "practice", "status", "justification"}, {"practice", "status"}, "tailoring entry"):
                 continue
@@ -514,7 +546,18 @@ def load_tailoring(path: str | Path, rulesets: list[Ruleset]) -> Tailoring:
             waivers.append(Waiver(ck.text(node, "project", "*") or "*", pid, wid, ck.text(node, "reason"), expires))
     if ck.issues:
         raise RulesetError(ck.issues)
-    return Tailoring(tuple(entries), tuple(waivers), str(path))
+    return Tailoring(tuple(entries), tuple(waivers), str(path), applies_to)
+
+
+def tailoring_applies_to(path: str | Path) -> tuple[str, ...]:
+    """The ``applies_to`` process areas of a tailoring file (read before the rulesets are chosen)."""
+    ck = _Checker(str(path))
+    data = _read(Path(path), ck)
+    if ck.issues:
+        raise RulesetError(ck.issues)
+    if not isinstance(data, dict):
+        return ()
+    return tuple(a.upper() for a in ck.str_list(data, "applies_to"))
 
 
 def _hint(value: str, known: set[str]) -> str:
@@ -545,6 +588,10 @@ def validate_files(paths: list[str | Path]) -> list[Issue]:
         elif data is not None:
             rs = parse_ruleset(data, str(path), ck)
             if rs is not None and not ck.issues:
+                if rs.generic:
+                    from .generic import instantiate
+
+                    rs = instantiate(rs, rs.applies_to or ("IWM",))
                 rulesets.append(rs)
         elif not ck.issues:
             ck.add("empty", 0, "the file is empty")

@@ -135,13 +135,15 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
 
 
 def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names) -> dict:
-    base = {"ruleset": rs.id, "practice": practice.id, "goal": practice.goal, "title": practice.title}
+    base = {"ruleset": rs.id, "practice": practice.id, "goal": practice.goal, "title": practice.title,
+            "weight": practice.weight}
     if key in tailored:
         t = tailored[key]
         char = "NA" if t["status"] == "not_applicable" else "NY"
         return {**base, "characterization": char, "coverage": None, "work_products": [], "findings": [], "gaps": [],
                 "tailoring": {"kind": char, "justification": t["justification"]}, "_n_required": 0, "_n_adequate": 0}
     pf = pfacts[key]
+    wp_weight = {w.id: w.weight for w in practice.work_products}
     found = by_practice.get(key, [])
     has_weakness = any(f.kind == "weakness" for f in found)
     wps, n_matched = [], 0
@@ -154,21 +156,24 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
             state = "missing"
         n_matched += w["n_artifacts"]
         wp_rec = {"id": w["work_product"], "name": wp_names.get((key[1], w["work_product"]), ""),
-                  "required": bool(w["required"]), "state": state,
+                  "required": bool(w["required"]), "state": state, "weight": wp_weight.get(w["work_product"], 1.0),
                   "evidence": links.get((key[0], key[1], w["work_product"]), [])}
         if w["waiver"] != "none":
             wp_rec["waiver"] = {"state": w["waiver"], "expires": w["waiver_expires"]}
         wps.append(wp_rec)
     char = characterize(pf, has_weakness, n_matched)
     n_req = pf["n_required"]
-    coverage = round(pf["n_required_adequate"] / n_req, 4) if n_req else (1.0 if char in ("FI", "LI") else 0.0)
+    # weighted: each required work product counts with its weight (default 1)
+    req_w = sum(w["weight"] for w in wps if w["required"])
+    adequate_w = sum(w["weight"] for w in wps if w["required"] and w["state"] == "adequate")
+    coverage = round(adequate_w / req_w, 4) if n_req and req_w else (1.0 if char in ("FI", "LI") else 0.0)
     gaps = [{"kind": f.gap or "weakness", "work_product": f.work_product, "message": f.message,
              "action": _action(f.gap or "weakness", wp_names.get((practice.id, f.work_product), ""), practice)}
             for f in found if f.kind in ("gap", "weakness")]
     other = links.get((key[0], key[1], ""), [])
     rec = {**base, "characterization": char, "coverage": coverage, "work_products": wps,
            "findings": [f.as_record() for f in found], "gaps": gaps, "tailoring": None,
-           "_n_required": n_req, "_n_adequate": pf["n_required_adequate"]}
+           "_n_required": practice.weight * req_w, "_n_adequate": practice.weight * adequate_w}
     if other:
         rec["other_evidence"] = other
     return rec

@@ -11,7 +11,7 @@ from iwm_rules import RulesetError, load_ruleset
 from iwm_rules.cli import main
 from iwm_rules.ruleset import load_mappings, shipped_dir, shipped_ids, validate_files
 
-SHIPPED = ["cmmi-svc-iwm", "cmmi-svc-wp", "itil-tps", "itil-pm-integration", "pmo-integration"]
+SHIPPED = ["cmmi-svc-iwm", "cmmi-svc-wp", "cmmi-generic", "itil-tps", "itil-pm-integration", "pmo-integration"]
 
 
 def test_all_shipped_files_validate():

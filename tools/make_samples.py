@@ -111,17 +111,42 @@ DELTA = [  # a service transition project assessed against IWM, WP, ITIL TPS and
 ]
 
 
-def write_xlsx(path: Path, rows: list[list], *, title: str | None = None) -> None:
+GENERIC_HEAD = ["Project", "Process Area", "Practice", "Work Product", "Status", "Date", "Owner"]
+ATLAS_GENERIC = [  # Atlas institutionalization evidence (generic practices) for IWM and WP
+    ["Atlas", "IWM", "GP 2.1", "Organizational policy for integrated work management", "approved", D(2026, 1, 10), "EPG"],
+    ["Atlas", "IWM", "GP 2.3", "Resource allocation approval FY26 (staff and tools)", "approved", D(2026, 1, 15), "Service owner"],
+    ["Atlas", "IWM", "GP 2.4", "RACI for the integrated plan and coordination roles", "approved", D(2026, 2, 1), "K. Osei"],
+    ["Atlas", "IWM", "GP 2.5", "Training records: defined-process and IWM workshop", "approved", D(2026, 4, 20), "HR"],
+    ["Atlas", "IWM", "GP 2.6", "Configuration register of plan and process baselines", "baselined", D(2026, 4, 1), "CM"],
+    ["Atlas", "IWM", "GP 2.7", "Stakeholder involvement matrix and meeting minutes", "approved", D(2026, 11, 2), "K. Osei"],
+    ["Atlas", "IWM", "GP 2.8", "Monthly status report with corrective actions", "approved", D(2026, 10, 31), "PMO"],
+    ["Atlas", "IWM", "GP 2.9", "QA audit report: integrated work management", "approved", D(2026, 9, 15), "QA"],
+    ["Atlas", "IWM", "GP 2.10", "Quarterly management review minutes", "approved", D(2026, 10, 1), "Service owner"],
+    ["Atlas", "IWM", "GP 3.2", "Lessons learned and process measures submitted to the PAL", "approved", D(2026, 10, 5), "PMO"],
+    ["Atlas", "WP", "GP 2.1", "Organizational policy for work planning", "approved", D(2026, 1, 10), "EPG"],
+    ["Atlas", "WP", "GP 2.2", "Plan for performing work planning (planning calendar)", "approved", D(2026, 1, 20), "K. Osei"],
+    ["Atlas", "WP", "GP 2.3", "Resource allocation for planning (estimation tool licences)", "approved", D(2026, 1, 15), "PMO"],
+    ["Atlas", "WP", "GP 2.4", "Planning responsibilities in the RACI", "approved", D(2026, 2, 1), "K. Osei"],
+    ["Atlas", "WP", "GP 2.5", "Training records: estimation and planning course", "approved", D(2026, 3, 3), "HR"],
+    ["Atlas", "WP", "GP 2.6", "Version history of the service plan (configuration log)", "baselined", D(2026, 3, 20), "CM"],
+    ["Atlas", "WP", "GP 2.7", "Stakeholder review of the plan: meeting minutes", "approved", D(2026, 3, 18), "K. Osei"],
+    ["Atlas", "WP", "GP 2.8", "Plan monitoring: progress report against the plan", "approved", D(2026, 10, 31), "PMO"],
+    ["Atlas", "WP", "GP 2.9", "QA audit report: work planning", "approved", D(2026, 9, 15), "QA"],
+    ["Atlas", "WP", "GP 2.10", "Quarterly management review minutes (planning)", "approved", D(2026, 10, 1), "Service owner"],
+]
+
+
+def write_xlsx(path: Path, rows: list[list], *, title: str | None = None, head: list[str] = HEAD) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Evidence"
     if title:
         ws.append([title])
-        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEAD))
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(head))
         ws["A1"].font = Font(bold=True, size=14)
         ws.append(["Prepared for the SCAMPI readiness review"])
         ws.append([])
-    ws.append(HEAD)
+    ws.append(head)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for r in rows:
@@ -145,6 +170,7 @@ def write_csv(path: Path, rows: list[list]) -> None:
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     write_xlsx(OUT / "atlas-mature.xlsx", ATLAS, title="Atlas managed service - IWM evidence register")
+    write_xlsx(OUT / "atlas-generic-practices.xlsx", ATLAS_GENERIC, head=GENERIC_HEAD)
     write_csv(OUT / "borealis-partial.csv", BOREALIS)
     write_xlsx(OUT / "cygnus-with-mistakes.xlsx", CYGNUS)
     write_xlsx(OUT / "delta-service-transition.xlsx", DELTA, title="Delta data-centre move - transition evidence")

@@ -20,6 +20,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "location": ("location", "link", "url", "path", "uri", "hyperlink", "repository", "where"),
     "notes": ("notes", "note", "comments", "comment", "remarks"),
     "weakness": ("weakness", "weaknesses", "finding", "reviewer weakness"),
+    "process_area": ("process area", "pa", "process area id", "process area abbreviation"),
 }
 CANONICAL = tuple(ALIASES)
 

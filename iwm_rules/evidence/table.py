@@ -104,6 +104,8 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     n = len(frame)
     if n == 0:
         return _empty_accepted(), _empty_rejected(), set()
+    if "process_area" in frame and "practice" in frame:
+        frame = frame.assign(practice=with_process_area(frame["process_area"], frame["practice"]))
     fac = {c: _Factor(frame[c] if c in frame else None, n) for c in CANONICAL}
     blank = np.ones(n, dtype=bool)
     for c in CANONICAL:
@@ -199,6 +201,18 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         "hint": hint[bad],
     }, columns=list(REJECTED_COLUMNS))
     return accepted, rejected, placeholder_rows
+
+
+def with_process_area(area: pd.Series, practice: pd.Series) -> pd.Series:
+    """``GP 2.2`` in a row whose process area is ``IWM`` -> ``IWM GP 2.2`` (an id that already
+    starts with its process area is left as it is)."""
+    a = area.map(_cell_text).str.strip()
+    p = practice.map(_cell_text).str.strip()
+    akey = a.map(word_key)
+    pkey = p.map(word_key)
+    prefixed = pd.Series([bool(k) and q.startswith(k) for k, q in zip(akey, pkey)], index=practice.index)
+    combine = (a != "") & (p != "") & ~prefixed
+    return practice.where(~combine, a + " " + p)
 
 
 def _example(catalogue: Catalogue) -> str:
