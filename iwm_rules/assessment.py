@@ -63,12 +63,17 @@ def evidence_records(evidence: Evidence) -> list[dict]:
     t = evidence.table
     if not len(t):
         return []
-    cols = {c: t[c] for c in EVIDENCE_COLUMNS if c in t}
-    dates = pd.to_datetime(t["date"])
-    cols["date"] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
-    cols["row"] = t["row"].astype(int)
-    frame = pd.DataFrame(cols)
-    return frame.to_dict("records")
+    keys = [c for c in EVIDENCE_COLUMNS if c in t]
+    cols = []
+    for c in keys:
+        if c == "date":
+            dates = pd.to_datetime(t["date"])
+            cols.append(dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "").tolist())
+        elif c == "row":
+            cols.append(t["row"].astype(int).tolist())
+        else:
+            cols.append(t[c].to_numpy(dtype=object).tolist())
+    return [dict(zip(keys, values)) for values in zip(*cols)]
 
 
 def as_rulesets(items) -> list[Ruleset]:
