@@ -64,8 +64,26 @@ def _counts(practices) -> dict[str, int]:
 
 
 def _name(text: str) -> str:
+    """A name for the table column: escaped, cut to the column width without splitting an escape."""
     text = printable(text)
-    return text if len(text) <= _NAME else text[: _NAME - 1] + "~"
+    if len(text) <= _NAME:
+        return text
+    out, width = [], 0
+    for piece in _pieces(text):
+        if width + len(piece) > _NAME - 1:
+            break
+        out.append(piece)
+        width += len(piece)
+    return "".join(out) + "~"
+
+
+def _pieces(escaped: str):
+    """Characters and whole ``\\x..``/``\\u....``/``\\U........`` escapes of a printable() text."""
+    i = 0
+    while i < len(escaped):
+        n = {"x": 4, "u": 6, "U": 10}.get(escaped[i + 1], 1) if escaped[i] == "\\" and i + 1 < len(escaped) else 1
+        yield escaped[i:i + n]
+        i += n
 
 
 def _input_line(data: dict) -> str:
