@@ -277,6 +277,7 @@ def write_reports(data: dict, outdir: Path, formats: list[str], **options) -> li
 def template(rulesets, layout, output):
     """Write a blank evidence workbook: instructions, the practice catalogue, and an evidence
     sheet with dropdowns for practice ids, evidence type, status and party."""
+    from . import paths
     from .assessment import as_rulesets
     from .template import write_template
 
@@ -284,10 +285,17 @@ def template(rulesets, layout, output):
         loaded = as_rulesets(rulesets)
     except RulesetError as exc:
         raise InputError(str(exc)) from None
+    target = Path(output)
+    try:
+        paths.check_outdir(target.parent, [target.name])
+    except PathError as exc:
+        raise InputError(str(exc)) from None
     try:
         path = write_template(loaded, output, layout=layout)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="-o/--output") from None
+    except OSError as exc:
+        raise InputError(f"{exc.filename or output}: cannot write the workbook ({exc.strerror or exc})") from None
     click.echo(f"wrote {path}")
 
 

@@ -268,3 +268,11 @@ def test_a_fifo_named_as_evidence_does_not_hang(tmp_path):
     proc = subprocess.run([sys.executable, "-c", RUNNER, "assess", str(fifo), "-o", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 3 and "is not a regular file" in proc.stderr, proc.stderr
+
+
+def test_template_output_below_a_file(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("x")
+    res = CliRunner().invoke(main, ["template", "-r", "cmmi-svc-wp", "-o", str(f / "t.xlsx")])
+    assert res.exit_code == 3
+    assert one_error_line(res) == f"error: {f}: is a file, not a folder; name a folder for the reports"
