@@ -1,7 +1,8 @@
 """Command line: thin click commands over the library API (no logic of their own).
 
 Exit codes: 0 done; 1 below --fail-under; 2 usage error; 3 invalid input, nothing
-assessed; 4 batch finished but some inputs failed.
+assessed; 4 batch finished but some inputs failed; 128 + signal number when interrupted
+(docs/command-line.md).
 """
 from __future__ import annotations
 
