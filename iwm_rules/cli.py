@@ -16,9 +16,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, paths
 from .errors import EvidenceError, EvidenceFileError, IwmRulesError, RulesetError
-
 from .exporters.summary import printable, printable_lines
 from .paths import EVIDENCE_SUFFIXES, PathError  # noqa: F401  (EVIDENCE_SUFFIXES: kept for callers)
 
@@ -82,13 +81,11 @@ def _formats(ctx, param, value):
     return out
 
 
-def expand_inputs(paths: tuple[str, ...]) -> list[Path]:
+def expand_inputs(paths_given: tuple[str, ...]) -> list[Path]:
     """Files as given, folders searched recursively for evidence files (see :mod:`iwm_rules.paths`);
     a missing path, an unreadable file or folder is an input error."""
-    from .paths import expand_inputs as expand
-
     try:
-        return expand(paths)
+        return paths.expand_inputs(paths_given)
     except PathError as exc:
         raise InputError(str(exc)) from None
 
@@ -96,10 +93,9 @@ def expand_inputs(paths: tuple[str, ...]) -> list[Path]:
 def check_outdir(outdir: str, formats: list[str]) -> Path:
     """The report folder, created and writable, checked before any work starts (exit 3 otherwise)."""
     from .exporters import FORMATS
-    from .paths import check_outdir as check
 
     try:
-        return check(outdir, [FORMATS[f][0] for f in formats])
+        return paths.check_outdir(outdir, [FORMATS[f][0] for f in formats])
     except PathError as exc:
         raise InputError(str(exc)) from None
 
@@ -222,9 +218,8 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     """
     from . import api
     from .exporters import summary
-    from .paths import unique_files
 
-    files, duplicates = unique_files(expand_inputs(evidence))
+    files, duplicates = paths.unique_files(expand_inputs(evidence))
     out = check_outdir(outdir, formats)
     for w in duplicates:
         warn(f"{w['file']}: {w['message']}")
@@ -278,7 +273,6 @@ def write_reports(data: dict, outdir: Path, formats: list[str], **options) -> li
 def template(rulesets, layout, output):
     """Write a blank evidence workbook: instructions, the practice catalogue, and an evidence
     sheet with dropdowns for practice ids, evidence type, status and party."""
-    from . import paths
     from .assessment import as_rulesets
     from .template import write_template
 
