@@ -276,3 +276,33 @@ def test_template_output_below_a_file(tmp_path):
     res = CliRunner().invoke(main, ["template", "-r", "cmmi-svc-wp", "-o", str(f / "t.xlsx")])
     assert res.exit_code == 3
     assert one_error_line(res) == f"error: {f}: is a file, not a folder; name a folder for the reports"
+
+
+def test_a_file_name_with_undecodable_bytes(tmp_path):
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    name = os.fsdecode(b"plan\xff.csv")
+    (ev / name).write_text(CSV)
+    res = invoke(ev, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "out" / "assessment.json").read_text(encoding="utf-8"))
+    assert data["input"]["files"][0]["path"] == str(ev / name)
+    res = invoke(ev / name, ev / "missing\udcfe.csv", "-o", tmp_path / "out")
+    assert res.exit_code == 3 and one_error_line(res) == f"error: {ev}/missing\\udcfe.csv: file not found"
+
+
+def test_a_report_that_cannot_be_written_is_one_line(tmp_path, evidence, monkeypatch):
+    import errno
+
+    from iwm_rules.exporters import json_export
+
+    def full(data, path, *, pretty=False):
+        Path(path).write_text("{")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(json_export, "write", full)
+    out = tmp_path / "out"
+    res = invoke(evidence, "-o", out)
+    assert res.exit_code == 3
+    assert one_error_line(res) == f"error: {out / 'assessment.json'}: cannot write the report (No space left on device)"
+    assert list(out.iterdir()) == []

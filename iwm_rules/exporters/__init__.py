@@ -58,7 +58,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Write through a temporary file in the same folder, then rename over ``path``.
 
     The report gets the permissions any new file gets (0666 less the umask). If ``write``
-    raises, or the run is interrupted (KeyboardInterrupt, or SystemExit from a signal
+    raises (an OSError is re-raised naming ``path``), or the run is interrupted (KeyboardInterrupt, or SystemExit from a signal
     handler), the temporary file is removed and nothing replaces ``path``.
     """
     path = Path(path)
@@ -69,9 +69,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         _PARTIAL.add(tmp)
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
+            # name the report, not its temporary file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
     finally:
         _PARTIAL.discard(tmp)
