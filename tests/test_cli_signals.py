@@ -23,7 +23,11 @@ RUNNER = textwrap.dedent("""\
     stage, signame = os.environ.get("KILL_AT"), os.environ.get("SIGNAL", "SIGTERM")
 
     def kill_here():
-        os.kill(os.getpid(), getattr(signal, signame))
+        if os.environ.get("FROM_PARENT"):  # say where we are and wait for the parent's signal
+            sys.stderr.write("writing\\n")
+            sys.stderr.flush()
+        else:
+            os.kill(os.getpid(), getattr(signal, signame))
         time.sleep(60)  # the handler interrupts this
         raise SystemExit("the signal was not handled")
 
@@ -83,3 +87,22 @@ def test_killed_while_loading_is_not_a_file_error(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM, proc.stderr
     assert proc.stderr.strip() == "error: interrupted (SIGTERM); no report was left half-written"
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_killed_by_another_process_while_writing(tmp_path):
+    out = tmp_path / "out"
+    env = dict(os.environ, KILL_AT="write", FROM_PARENT="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, "assess", str(SAMPLE), "-o", str(out), "--as-of", "2026-11-30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        assert proc.stderr.readline() == "writing\n"
+        assert [p.name for p in out.iterdir()][0].endswith(".tmp")  # caught with the temporary file on disk
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM, rest
+    finally:
+        proc.kill()
+        proc.wait()
+    assert rest.strip() == "error: interrupted (SIGTERM); no report was left half-written"
+    assert list(out.iterdir()) == []
