@@ -167,9 +167,9 @@ def common_assess_options(f):
         click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET",
                      help="Shipped ruleset id or YAML path (repeatable). Default: the shipped rulesets the evidence refers to."),
         click.option("--tailoring", type=click.Path(dir_okay=False), help="Tailoring file: not applicable / not yet practices and waivers."),
-        click.option("-o", "--outdir", default="reports", show_default=True, type=click.Path(), callback=_outdir,
+        click.option("-o", "--outdir", default="reports", show_default=True, type=click.Path(), callback=_outdir, metavar="OUTDIR",
                      help="Folder for the reports (created if needed; checked before anything is read)."),
-        click.option("-f", "--format", "formats", default="json", show_default=True, callback=_formats,
+        click.option("-f", "--format", "formats", default="json", show_default=True, callback=_formats, metavar="FORMATS",
                      help="Comma-separated output formats: json, xlsx, csv, html, md, junit, oscal; "
                           "'all' writes every format this installation has."),
         click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Assessment date (staleness, waivers). Default: today."),
