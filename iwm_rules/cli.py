@@ -81,11 +81,11 @@ def _formats(ctx, param, value):
     return out
 
 
-def expand_inputs(paths_given: tuple[str, ...]) -> list[Path]:
-    """Files as given, folders searched recursively for evidence files (see :mod:`iwm_rules.paths`);
-    a missing path, an unreadable file or folder is an input error."""
+def expand_inputs(paths_given: tuple[str, ...], *, outdir: str | None = None) -> list[Path]:
+    """Files as given, folders searched recursively for evidence files (see :mod:`iwm_rules.paths`),
+    not entering ``outdir``; a missing path, an unreadable file or folder is an input error."""
     try:
-        return paths.expand_inputs(paths_given)
+        return paths.expand_inputs(paths_given, exclude=[outdir] if outdir else [])
     except PathError as exc:
         raise InputError(str(exc)) from None
 
@@ -219,7 +219,7 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     from . import api
     from .exporters import summary
 
-    files, duplicates = paths.unique_files(expand_inputs(evidence))
+    files, duplicates = paths.unique_files(expand_inputs(evidence, outdir=outdir))
     out = check_outdir(outdir, formats)
     for w in duplicates:
         warn(f"{w['file']}: {w['message']}")

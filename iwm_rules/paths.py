@@ -47,8 +47,17 @@ def _check_readable(path: Path) -> None:
     os.close(fd)
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Evidence files under ``folder``, following linked folders once; an unreadable folder raises."""
+def _identity(path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _walk(folder: Path, skip: set) -> list[Path]:
+    """Evidence files under ``folder``, following linked folders once and not entering the
+    subfolders in ``skip`` (identities); an unreadable folder or file raises."""
     found: list[Path] = []
     seen: set[tuple[int, int]] = set()
 
@@ -64,7 +73,8 @@ def _walk(folder: Path) -> list[Path]:
             st = os.stat(top)
         except OSError as exc:
             fail(exc)
-        if (st.st_dev, st.st_ino) in seen:  # a link back up the tree, or the same folder twice
+        key = (st.st_dev, st.st_ino)
+        if key in seen or (key in skip and top != str(folder)):  # a link back up the tree; the report folder
             dirs[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
@@ -75,8 +85,8 @@ def _walk(folder: Path) -> list[Path]:
             path = Path(top, name)
             try:
                 regular = stat.S_ISREG(os.stat(path).st_mode)
-            except FileNotFoundError:  # a dangling link
-                continue
+            except FileNotFoundError:
+                raise PathError(path, "is a broken symbolic link; remove it or name the other files") from None
             except OSError as exc:
                 raise PathError(path, f"cannot be read ({_why(exc)})") from None
             if regular:
@@ -85,12 +95,15 @@ def _walk(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def expand_inputs(paths: Iterable) -> list[Path]:
+def expand_inputs(paths: Iterable, *, exclude: Iterable = ()) -> list[Path]:
     """Files as given, folders searched recursively for ``.xlsx``, ``.xlsm`` and ``.csv`` files.
 
-    A missing path, an unreadable file or subfolder, or a folder with no evidence file raises
-    :class:`PathError` (never a silent skip).
+    A missing path, an unreadable file or subfolder, a broken link, or a folder with no
+    evidence file raises :class:`PathError` (never a silent skip). Folders in ``exclude``
+    (the report folder: its ``practices.csv`` is not evidence) are not entered when found
+    inside a searched folder.
     """
+    skip = {k for k in map(_identity, exclude) if k}
     files: list[Path] = []
     for p in paths:
         if str(p) == "":
@@ -107,7 +120,7 @@ def expand_inputs(paths: Iterable) -> list[Path]:
         except OSError as exc:
             raise PathError(path, f"cannot be read ({_why(exc)})") from None
         if stat.S_ISDIR(st.st_mode):
-            found = _walk(path)
+            found = _walk(path, skip)
             if not found:
                 raise PathError(path, "no .xlsx, .xlsm or .csv files in this folder")
             files.extend(found)

@@ -306,3 +306,27 @@ def test_a_report_that_cannot_be_written_is_one_line(tmp_path, evidence, monkeyp
     assert res.exit_code == 3
     assert one_error_line(res) == f"error: {out / 'assessment.json'}: cannot write the report (No space left on device)"
     assert list(out.iterdir()) == []
+
+
+def test_the_report_folder_inside_an_input_folder_is_not_read_as_evidence(tmp_path, monkeypatch):
+    (tmp_path / "ev.csv").write_text(CSV)
+    monkeypatch.chdir(tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "practices.csv").write_text("project,practice,characterization\nAtlas,WP.SP2.7,FI\n")
+    res = CliRunner().invoke(main, ["assess", ".", "--as-of", "2026-11-30"])  # -o reports, the default
+    assert res.exit_code == 0, res.output
+    data = json.loads((reports / "assessment.json").read_text())
+    assert [f["path"] for f in data["input"]["files"]] == ["ev.csv"]
+    res = CliRunner().invoke(main, ["assess", "reports/practices.csv", "-o", "reports"])  # named: read (and refused)
+    assert res.exit_code == 3 and "reports/practices.csv" in res.output
+
+
+def test_a_broken_link_inside_a_folder_is_named(tmp_path):
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    (ev / "a.csv").write_text(CSV)
+    (ev / "old.csv").symlink_to(tmp_path / "moved.csv")
+    res = invoke(ev, "-o", tmp_path / "out")
+    assert res.exit_code == 3
+    assert one_error_line(res) == f"error: {ev / 'old.csv'}: is a broken symbolic link; remove it or name the other files"
