@@ -52,7 +52,7 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
         m for m in extra if {m.from_, m.to} <= {p.id for rs in selected for p in rs.practices})
     result = assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine, scopes=scopes,
                     mappings=maps)
-    result.data["input"]["warnings"][:0] = [*(input_warnings or ()), *duplicates]
+    result.data["input"].setdefault("warnings", [])[:0] = [*(input_warnings or ()), *duplicates]
     return result
 
 
