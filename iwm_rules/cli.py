@@ -1,31 +1,41 @@
 """Command line: thin click commands over the library API (no logic of their own).
 
 Exit codes: 0 done; 1 below --fail-under; 2 usage error; 3 invalid input, nothing
-assessed; 4 batch finished but some inputs failed.
+assessed; 4 batch finished but some inputs failed; 128 + signal number when interrupted
+(docs/command-line.md).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, paths
 from .errors import EvidenceError, EvidenceFileError, IwmRulesError, RulesetError
+from .exporters.summary import printable, printable_lines
+from .paths import EVIDENCE_SUFFIXES, PathError  # noqa: F401  (EVIDENCE_SUFFIXES: kept for callers)
 
 EXIT_OK, EXIT_FAIL_UNDER, EXIT_USAGE, EXIT_INPUT, EXIT_PARTIAL = 0, 1, 2, 3, 4
-EVIDENCE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
 
 class InputError(click.ClickException):
-    """Invalid input: printed as one line, exit code 3."""
+    """Invalid input: printed as one line (control characters escaped), exit code 3."""
 
     exit_code = EXIT_INPUT
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(f"error: {printable_lines(self.format_message())}", err=True)
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr (control characters escaped)."""
+    click.echo(f"warning: {printable(message)}", err=True)
 
 
 def _date(ctx, param, value):
@@ -37,12 +47,29 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
 
 
+def _finite(ctx, param, value):
+    """A float option must be a finite number (click's ranges let ``nan`` through)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number")
+    return value
+
+
+def _outdir(ctx, param, value):
+    if value is not None and not value.strip():
+        raise click.BadParameter("the output folder name is empty")
+    return value
+
+
 def _formats(ctx, param, value):
     from .exporters import available_formats
 
     known = available_formats()
+    if value is None:
+        value = "json"
+    if not value.strip(" ,"):
+        raise click.BadParameter(f"no format given in {value!r}; choose from {', '.join(known)} or all")
     out = []
-    for part in (value or "json").split(","):
+    for part in value.split(","):
         part = part.strip().lower()
         if part == "all":
             out.extend(f for f in known if f not in out)
@@ -54,22 +81,63 @@ def _formats(ctx, param, value):
     return out
 
 
-def expand_inputs(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given, folders searched recursively for evidence files; a missing path is an error."""
-    files: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = sorted(f for f in path.rglob("*") if f.suffix.lower() in EVIDENCE_SUFFIXES and f.is_file()
-                           and not f.name.startswith(("~$", ".")))
-            if not found:
-                raise InputError(f"{path}: no .xlsx, .xlsm or .csv files in this folder")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InputError(f"{path}: file not found")
-    return files
+def expand_inputs(paths_given: tuple[str, ...], *, outdir: str | None = None) -> list[Path]:
+    """Files as given, folders searched recursively for evidence files (see :mod:`iwm_rules.paths`),
+    not entering ``outdir``; a missing path, an unreadable file or folder is an input error."""
+    try:
+        return paths.expand_inputs(paths_given, exclude=[outdir] if outdir else [])
+    except PathError as exc:
+        raise InputError(str(exc)) from None
+
+
+def check_outdir(outdir: str, formats: list[str]) -> Path:
+    """The report folder, created and writable, checked before any work starts (exit 3 otherwise)."""
+    from .exporters import FORMATS
+
+    try:
+        return paths.check_outdir(outdir, [FORMATS[f][0] for f in formats])
+    except PathError as exc:
+        raise InputError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- signals
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, SIGINT or SIGHUP arrived: unwind (removing partial reports) and exit 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+HANDLED_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n))
+
+
+def _on_signal(signum, frame):
+    for s in HANDLED_SIGNALS:  # one is enough: a second signal must not cut the clean-up short
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+class _Main(click.Group):
+    """The command group: turns a terminating signal into a clean exit with no partial report."""
+
+    def invoke(self, ctx):
+        if threading.current_thread() is not threading.main_thread():
+            return super().invoke(ctx)
+        previous = {s: signal.signal(s, _on_signal) for s in HANDLED_SIGNALS}
+        try:
+            return super().invoke(ctx)
+        except Interrupted as exc:
+            from .exporters import discard_partial
+
+            discard_partial()
+            click.echo(f"error: interrupted ({signal.Signals(exc.signum).name}); no report was left half-written",
+                       err=True)
+            ctx.exit(128 + exc.signum)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
 
 LIMIT_OPTIONS = {"max_ratio": "--max-ratio", "max_uncompressed_bytes": "--max-uncompressed-mb",
@@ -99,14 +167,15 @@ def common_assess_options(f):
         click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET",
                      help="Shipped ruleset id or YAML path (repeatable). Default: the shipped rulesets the evidence refers to."),
         click.option("--tailoring", type=click.Path(dir_okay=False), help="Tailoring file: not applicable / not yet practices and waivers."),
-        click.option("-o", "--outdir", default="reports", show_default=True, type=click.Path(file_okay=False),
-                     help="Folder for the reports."),
-        click.option("-f", "--format", "formats", default="json", show_default=True, callback=_formats,
-                     help="Comma-separated output formats."),
+        click.option("-o", "--outdir", default="reports", show_default=True, type=click.Path(), callback=_outdir, metavar="OUTDIR",
+                     help="Folder for the reports (created if needed; checked before anything is read)."),
+        click.option("-f", "--format", "formats", default="json", show_default=True, callback=_formats, metavar="FORMATS",
+                     help="Comma-separated output formats: json, xlsx, csv, html, md, junit, oscal; "
+                          "'all' writes every format this installation has."),
         click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Assessment date (staleness, waivers). Default: today."),
         click.option("--scale", type=click.Choice(["scampi", "cmmi-v2"]), default="scampi", show_default=True,
                      help="Labels: SCAMPI FI/LI/PI/NI/NY or CMMI V2.0 FM/LM/PM/DM/NY."),
-        click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
+        click.option("--fail-under", type=click.FloatRange(0, 100), callback=_finite, metavar="PERCENT",
                      help="Exit 1 when overall coverage is below PERCENT."),
         click.option("--no-reuse", is_flag=True, help="Do not reuse evidence across mapped practices of different rulesets."),
         click.option("--engine", type=click.Choice(["auto", "durable", "python"]), default="auto", show_default=True,
@@ -119,7 +188,11 @@ def common_assess_options(f):
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: ``--pretty``: indented JSON (compact by default); reusable by other commands that write JSON
+pretty_option = click.option("--pretty", is_flag=True, help="Indent the JSON reports (default: compact, faster and smaller).")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iwm-rules")
 def main():
     """Assess CMMI-SVC Integrated Work Management, Work Planning and ITIL transition
@@ -137,42 +210,60 @@ def main():
               help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices.")
 @click.option("--max-uncompressed-mb", type=click.IntRange(1), default=1024, show_default=True,
               help="Refuse a workbook that inflates to more than this many MiB (zip-bomb guard).")
-@click.option("--max-ratio", type=click.FloatRange(1), default=200.0, show_default=True,
+@click.option("--max-ratio", type=click.FloatRange(1), callback=_finite, default=200.0, show_default=True,
               help="Refuse a workbook part compressed more than this ratio (zip-bomb guard).")
+@pretty_option
 def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, apply_to, project,
-           layout, mappings_file, max_uncompressed_mb, max_ratio):
+           layout, mappings_file, max_uncompressed_mb, max_ratio, pretty):
     """Assess EVIDENCE files (xlsx, xlsm, csv; folders are searched) and write reports to OUTDIR.
 
     Prints a summary per project; the full result is in OUTDIR/assessment.json.
     """
     from . import api
+    from .exporters import summary
 
-    files = expand_inputs(evidence)
+    files, duplicates = paths.unique_files(expand_inputs(evidence, outdir=outdir))
+    out = check_outdir(outdir, formats)
+    for w in duplicates:
+        warn(f"{w['file']}: {w['message']}")
     try:
         result = api.run_assessment(files, rulesets=list(rulesets), tailoring=tailoring, as_of=as_of,
                                     project=project, layout=layout, reuse=not no_reuse, engine=engine,
-                                    mappings_file=mappings_file, apply_to=apply_to,
+                                    mappings_file=mappings_file, input_warnings=duplicates, apply_to=apply_to,
                                     limits=_limits(max_uncompressed_mb, max_ratio))
     except EvidenceError as exc:
         raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
-    written = api.write_reports(result, Path(outdir), formats, scale=scale)
+    data = api.report_data(result, scale=scale)
+    written = write_reports(data, out, formats, pretty=pretty)
+    where = out / "assessment.json" if "json" in formats else "assessment.json (written with -f json)"
+    text = summary.render(data, scale=scale, json_name=str(where))
     if not result.projects:
-        click.echo(api.summary_text(result, scale=scale).splitlines()[0])
+        click.echo(text.splitlines()[0])
         n = len(result.data["input"]["rejected"])
-        where = Path(outdir) / "assessment.json"
         why = (f"{n} row(s) rejected: see input.rejected in {where}" if n else
                f"every row was skipped: see input.files[].skipped in {where}")
-        click.echo(f"error: no evidence row was accepted, nothing assessed; {why}", err=True)
+        click.echo(f"error: no evidence row was accepted, nothing assessed; {printable(why)}", err=True)
         sys.exit(EXIT_INPUT)
-    click.echo(api.summary_text(result, scale=scale))
+    click.echo(text)
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {printable(path)}")
     cov = result.coverage()
     if fail_under is not None and (cov is None or cov * 100 < fail_under):
         click.echo(f"coverage {0 if cov is None else cov * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(EXIT_FAIL_UNDER)
+
+
+def write_reports(data: dict, outdir: Path, formats: list[str], **options) -> list[Path]:
+    """Write the reports; a failure to write (disk full, folder removed) is one line, exit 3."""
+    from . import api
+
+    try:
+        return api.write_reports(data, outdir, formats, **options)
+    except OSError as exc:
+        where = exc.filename or outdir
+        raise InputError(f"{where}: cannot write the report ({exc.strerror or exc})") from None
 
 
 @main.command()
@@ -192,10 +283,17 @@ def template(rulesets, layout, output):
         loaded = as_rulesets(rulesets)
     except RulesetError as exc:
         raise InputError(str(exc)) from None
+    target = Path(output)
+    try:
+        paths.check_outdir(target.parent, [target.name])
+    except PathError as exc:
+        raise InputError(str(exc)) from None
     try:
         path = write_template(loaded, output, layout=layout)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="-o/--output") from None
+    except OSError as exc:
+        raise InputError(f"{exc.filename or output}: cannot write the workbook ({exc.strerror or exc})") from None
     click.echo(f"wrote {path}")
 
 
@@ -247,7 +345,7 @@ def rulesets_validate(paths):
     issues = validate_files(list(paths))
     if issues:
         for i in issues:
-            click.echo(str(i), err=True)
+            click.echo(printable(i), err=True)
         click.echo(f"{len(issues)} problem(s) in {len(paths)} file(s)", err=True)
         sys.exit(EXIT_INPUT)
     click.echo(f"{len(paths)} file(s) valid")

@@ -138,3 +138,65 @@ def test_all_rows_rejected_is_an_input_error_with_the_report_written(tmp_path):
     assert res.exit_code == 3
     assert "no evidence row was accepted, nothing assessed; 2 row(s) rejected: see input.rejected" in res.output
     assert len(data["input"]["rejected"]) == 2
+
+
+def test_non_finite_fail_under_and_empty_formats_are_usage_errors(tmp_path):
+    runner = CliRunner()
+    for value in ("nan", "NaN", "inf", "-inf"):
+        res = runner.invoke(main, ["assess", str(SAMPLES), "-o", str(tmp_path / "o"), "--fail-under", value])
+        assert res.exit_code == 2, (value, res.output)
+        assert "--fail-under" in res.output and "Traceback" not in res.output
+    res = runner.invoke(main, ["assess", str(SAMPLES), "-o", str(tmp_path / "o"), "--max-ratio", "nan"])
+    assert res.exit_code == 2 and "not a finite number" in res.output
+    for value in (",", "", " , "):
+        res = runner.invoke(main, ["assess", str(SAMPLES), "-o", str(tmp_path / "o"), "-f", value])
+        assert res.exit_code == 2, (value, res.output)
+        assert "no format given" in res.output
+    assert not (tmp_path / "o").exists()  # nothing ran
+
+
+def test_format_all_writes_every_available_format(tmp_path):
+    from iwm_rules.exporters import FORMATS, available_formats
+
+    out = tmp_path / "o"
+    res = CliRunner().invoke(main, ["assess", str(SAMPLES / "atlas-mature.xlsx"), "-o", str(out), "-f", "all",
+                                    "--as-of", "2026-11-30"])
+    assert res.exit_code == 0, res.output
+    for fmt in available_formats():
+        name = FORMATS[fmt][0]
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, fmt
+        assert f"wrote {out / name}" in res.output
+    assert "'all' writes every format" in " ".join(CliRunner().invoke(main, ["assess", "--help"]).output.split())
+
+
+def test_json_is_compact_by_default_and_indented_with_pretty(tmp_path):
+    args = ["assess", str(SAMPLES / "borealis-partial.csv"), "--as-of", "2026-11-30"]
+    assert CliRunner().invoke(main, [*args, "-o", str(tmp_path / "c")]).exit_code == 0
+    assert CliRunner().invoke(main, [*args, "-o", str(tmp_path / "p"), "--pretty"]).exit_code == 0
+    compact = (tmp_path / "c" / "assessment.json").read_text(encoding="utf-8")
+    pretty = (tmp_path / "p" / "assessment.json").read_text(encoding="utf-8")
+    assert compact.count("\n") == 1 and compact.endswith("}\n")
+    assert pretty.startswith('{\n  "schema_version": "1",\n') and pretty.count("\n") > 100
+    a, b = json.loads(compact), json.loads(pretty)
+    a.pop("generated_at"), b.pop("generated_at")
+    assert a == b
+    jsonschema.validate(json.loads(pretty), schema())
+
+
+def test_control_and_bidi_characters_are_escaped_on_the_terminal_only(tmp_path):
+    name = "Evil\x1b[2J\u202eeman\u2066x\x85\x07"
+    ev = tmp_path / "evidence.csv"
+    ev.write_text(f'project,practice,work_product,status,date\n"{name}",WP.SP2.7,Overall work plan,approved,2026-10-01\n',
+                  encoding="utf-8")
+    out = tmp_path / "o\u202eut"
+    res = CliRunner().invoke(main, ["assess", str(ev), "-o", str(out), "--as-of", "2026-11-30"])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
+    assert data["projects"][0]["project"] == name  # verbatim in JSON
+    for ch in ("\x1b", "\u202e", "\u2066", "\x85", "\x07"):
+        assert ch not in res.output
+    assert "Evil\\x1b[2J\\u202eeman~ " in res.output  # cut to the column without splitting an escape
+    assert f"wrote {tmp_path}/o\\u202eut/assessment.json" in res.output
+    res = CliRunner().invoke(main, ["assess", str(tmp_path / "missing\x1b[31m\u202e.csv"), "-o", str(out)])
+    assert res.exit_code == 3
+    assert res.output.strip() == f"error: {tmp_path}/missing\\x1b[31m\\u202e.csv: file not found"

@@ -42,3 +42,15 @@ def test_readme_quick_start_has_two_commands():
     blocks = quick.split("```bash")[1:]
     assert len(blocks) == 2
     assert "iwm-rules assess evidence_samples/" in blocks[0] and "pytest" in blocks[1]
+
+
+def test_exit_codes_are_documented_as_the_cli_uses_them():
+    from iwm_rules import cli
+
+    table = (ROOT / "docs" / "command-line.md").read_text().split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")}
+    codes = {str(v) for k, v in vars(cli).items() if k.startswith("EXIT_")}
+    assert codes <= rows, codes - rows
+    assert "128 + signal" in rows
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/command-line.md" in readme and "--pretty" in readme and "-f all" in readme

@@ -7,8 +7,9 @@ writes it; modules are imported only when their format is written.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,27 +37,93 @@ def writer(fmt: str) -> Callable[[dict, Path], None]:
     return importlib.import_module(f"{__name__}.{FORMATS[fmt][1]}").write
 
 
+#: temporary files being written right now (removed by ``discard_partial`` when a run is killed)
+_PARTIAL: set[Path] = set()
+
+
+def _create_temp(path: Path) -> Path:
+    """A new empty file beside ``path``, created with mode 0666 less the umask (as ``open`` would)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"cannot create a temporary file beside {path}")
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
+    """Write through a temporary file in the same folder, then rename over ``path``.
+
+    The report gets the permissions any new file gets (0666 less the umask). If ``write``
+    raises (an OSError is re-raised naming ``path``), or the run is interrupted (KeyboardInterrupt, or SystemExit from a signal
+    handler), the temporary file is removed and nothing replaces ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
-        write(Path(tmp))
+        tmp = _create_temp(path)
+        _PARTIAL.add(tmp)
+        write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
+            # name the report, not its temporary file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
+    finally:
+        _PARTIAL.discard(tmp)
     return path
 
 
-def export(assessment, path, fmt: str | None = None) -> Path:
-    """Write ``assessment`` (an Assessment or its dict) to ``path``; format from the suffix."""
+def discard_partial() -> None:
+    """Remove every temporary report file still being written (for a signal handler)."""
+    for tmp in list(_PARTIAL):
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        _PARTIAL.discard(tmp)
+
+
+def relabel(data: dict) -> dict:
+    """A copy of the JSON result with CMMI V2.0 labels (FM/LM/PM/DM/NY), ``scale: cmmi-v2``."""
+    import copy
+
+    from .labels import CMMI_V2
+
+    out = copy.deepcopy(data)
+    for p in out["projects"]:
+        for pr in p["practices"]:
+            pr["characterization"] = CMMI_V2[pr["characterization"]]
+    for pr in out["organization"]["practices"]:
+        pr["characterization"] = CMMI_V2[pr["characterization"]]
+        pr["instances"] = {CMMI_V2[k]: v for k, v in pr["instances"].items()}
+    from ..levels import V2_NOTE
+
+    for rec in [r for p in out["projects"] for r in p.get("levels", [])] + out["organization"].get("levels", []):
+        rec["scale_note"] = V2_NOTE
+    out["scale"] = "cmmi-v2"
+    return out
+
+
+def export(assessment, path, fmt: str | None = None, **options) -> Path:
+    """Write ``assessment`` (an Assessment or its dict) to ``path``; format from the suffix.
+
+    ``options`` (e.g. ``pretty=True``) go to the writers whose ``write`` takes them; other
+    writers ignore them, so one set of options serves ``-f all``.
+    """
     data = assessment.to_dict() if hasattr(assessment, "to_dict") else assessment
     path = Path(path)
     fmt = fmt or SUFFIX_TO_FORMAT.get(path.suffix.lower())
     if fmt not in FORMATS or fmt not in available_formats():
         raise ValueError(f"unknown format {fmt!r} for {path} (known: {', '.join(available_formats())})")
     write = writer(fmt)
-    return atomic_write(path, lambda tmp: write(data, tmp))
+    params = inspect.signature(write).parameters
+    kwargs = {k: v for k, v in options.items() if k in params}
+    return atomic_write(path, lambda tmp: write(data, tmp, **kwargs))
