@@ -19,6 +19,7 @@ from ..model import Mapping, Ruleset
 from ..ruleset import Catalogue, normalize_practice_key
 from . import long as long_layout
 from . import oedb, piid
+from .columns import REPORT_EVIDENCE_HEADER
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
 #: layout name -> (header finder, candidate builder); detection tries them in this order
@@ -118,7 +119,11 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             errors.append(exc)
             continue
         report = FileReport(str(path), digest, layout)
-        detected = [(s, *_detect(s.rows, layout)) for s in sheets]
+        own = _report_evidence_sheet(sheets)
+        if own is not None:
+            warnings.append({"file": str(path), "sheet": own.sheet or "",
+                             "message": "an iwm-rules report: only its Evidence sheet is read as evidence"})
+        detected = [(s, *(_detect(s.rows, layout) if own is None or s is own else (None, None))) for s in sheets]
         n_evidence_sheets = sum(1 for _, name, _ in detected if name)
         layouts_seen = set()
         for sheet, name, found in detected:
@@ -127,7 +132,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             if not name:
                 report.rows_skipped += read
                 report.skipped["other_sheet"] += read
-                if read and not sheet.hidden:
+                if read and not sheet.hidden and own is None:
                     warnings.append({"file": str(path), "sheet": sheet.sheet or "",
                                      "message": f"no evidence header found in the first 20 rows; {read} row(s) skipped"})
                 continue
@@ -157,6 +162,20 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
     return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
+
+
+def _report_evidence_sheet(sheets: list):
+    """The Evidence sheet of a workbook iwm-rules wrote (its header row is the report's), or None.
+
+    The report's other sheets (gaps, findings, rejected rows, the catalogue) are not evidence,
+    even where a row of them happens to look like a header."""
+    if len(sheets) < 2:
+        return None
+    head = list(REPORT_EVIDENCE_HEADER)
+    for s in sheets:
+        if s.rows and [str(c or "") for c in s.rows[0][:len(head)]] == head:
+            return s
+    return None
 
 
 def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:

@@ -22,6 +22,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "weakness": ("weakness", "weaknesses", "finding", "reviewer weakness"),
 }
 CANONICAL = tuple(ALIASES)
+#: columns the xlsx/csv reports add after the canonical ones on their Evidence sheet (what each item
+#: served); none of them is a header alias, so the loader ignores them
+REPORT_USE_COLUMNS = ("ruleset", "practice as written", "served", "verdict", "reused via", "source file",
+                      "source sheet", "source row")
+#: the exact header row of a report's Evidence sheet: a workbook with such a sheet is read from it alone
+REPORT_EVIDENCE_HEADER = CANONICAL + REPORT_USE_COLUMNS
 
 
 def header_key(text: object) -> str:
