@@ -148,7 +148,8 @@ def evidence_rows(data: dict) -> Iterator[tuple]:
         yield (rec["project"], practice, rec["work_product"], rec["evidence_type"], rec.get("status", ""),
                rec.get("date", ""), rec.get("owner", ""), rec.get("party", ""), rec.get("location", ""),
                rec.get("notes", ""), rec.get("weakness", ""),
-               rec.get("ruleset") or "", rec.get("practice_raw", ""), served, verdict, via,
+               rec.get("ruleset") or "", "" if rec.get("practice_raw") == practice else rec.get("practice_raw", ""),
+               served, verdict, via,
                rec.get("file", ""), rec.get("sheet", ""), rec.get("row"))
 
 

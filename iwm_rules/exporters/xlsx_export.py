@@ -50,43 +50,49 @@ def _generated(text: str):
 # ---- Summary ------------------------------------------------------------------------------------------------
 
 def _summary(book: Book, data: dict) -> None:
+    """Columns are shared by the tables stacked here: A names, B coverage / label, C.. one per label,
+    then goals satisfied / judgment, then one column per goal (and the organization's ruleset)."""
     labels = T.label_order(data)
     goals = list(dict.fromkeys((r, g) for r, g, _ in T.practice_order(data)))
-    ws = book.sheet("Summary", [28, 10] + [6] * len(labels) + [10] + [13] * len(goals))
+    n = len(labels)
+    ws = book.sheet("Summary", [30, 16] + [7] * n + [19] + [15] * max(len(goals), 1))
     cell = book.cell
     tool = data.get("tool") or {}
     cell(ws, 0, 0, f"{tool.get('name', 'iwm-rules')} assessment", book.title)
     cell(ws, 1, 0, "As of", book.bold)
     cell(ws, 1, 1, as_date(data.get("as_of") or "", {}), book.date)
-    cell(ws, 1, 3, "Generated (UTC)", book.bold)
-    cell(ws, 1, 6, _generated(data.get("generated_at")), book.datetime)
+    cell(ws, 1, 2, "Generated (UTC)", book.bold)
+    cell(ws, 1, 2 + n, _generated(data.get("generated_at")), book.datetime)
     # projects: coverage, counts per characterization, goal ratings
+    ws.set_row(3, 30)
     head = ["project", "coverage", *labels, "goals satisfied", *(f"{r}\n{g}" for r, g in goals)]
-    fmts = {1: book.pct, **{2 + len(labels) + 1 + i: book.ratings.get for i in range(len(goals))}}
+    fmts = {1: book.pct, **{3 + n + i: book.ratings.get for i in range(len(goals))}}
     r = book.table(ws, 3, head, _project_rows(data, labels, goals), formats=fmts)
     # organization
     r += 1
     cell(ws, r, 0, "Organization (org-unit aggregation over projects)", book.section)
     r += 1
-    book.header_row(ws, r, ["practice", "ruleset", "characterization", *labels, "judgment required"])
+    book.header_row(ws, r, ["practice", "characterization", *labels, "judgment required", "ruleset"])
     for pr in data["organization"]["practices"]:
         r += 1
         cell(ws, r, 0, pr["practice"])
-        cell(ws, r, 1, pr["ruleset"])
-        cell(ws, r, 2, pr["characterization"], book.label_format(pr["characterization"]))
+        cell(ws, r, 1, pr["characterization"], book.label_format(pr["characterization"]))
         for i, k in enumerate(labels):
-            cell(ws, r, 3 + i, pr["instances"].get(k, 0))
-        if pr["judgment_required"]:
-            cell(ws, r, 3 + len(labels), "yes: the appraisal team decides", book.flag)
+            cell(ws, r, 2 + i, pr["instances"].get(k, 0))
+        cell(ws, r, 2 + n, "yes: team decides" if pr["judgment_required"] else "",
+             book.flag if pr["judgment_required"] else None)
+        cell(ws, r, 3 + n, pr["ruleset"])
+    r += 1
+    cell(ws, r, 0, "judgment required: the instances mix PI/NI with others; the appraisal team decides")
     r += 2
-    book.header_row(ws, r, ["goal", "ruleset", "rating"])
+    book.header_row(ws, r, ["goal", "rating", "ruleset"])
     for g in data["organization"]["goals"]:
         r += 1
         cell(ws, r, 0, g["goal"])
-        cell(ws, r, 1, g["ruleset"])
-        cell(ws, r, 2, g["rating"], book.ratings.get(g["rating"]))
+        cell(ws, r, 1, g["rating"], book.ratings.get(g["rating"]))
+        cell(ws, r, 2, g["ruleset"])
     r = _legend(book, ws, r + 2, labels)
-    r = _inputs(book, ws, r + 1, data)
+    r = _inputs(book, ws, r + 1, data, n)
 
 
 def _project_rows(data: dict, labels, goals):
@@ -113,16 +119,18 @@ def _legend(book: Book, ws, r: int, labels) -> int:
     return r + 1
 
 
-def _inputs(book: Book, ws, r: int, data: dict) -> int:
+def _inputs(book: Book, ws, r: int, data: dict, n: int) -> int:
     cell = book.cell
     cell(ws, r, 0, "Inputs", book.section)
     r += 1
-    book.header_row(ws, r, ["file", "layout", "rows read", "accepted", "rejected", "skipped", "", "sha256"])
+    head = ["file", "layout", "rows read", "accepted", "rejected", "skipped"]
+    book.header_row(ws, r, head + [""] * (n + 2 - len(head)) + ["sha256"])
     for f in data["input"]["files"]:
         r += 1
         for c, v in enumerate((f["path"], f["layout"], f["rows_read"], f["rows_accepted"], f["rows_rejected"],
-                               f["rows_skipped"], "", f["sha256"])):
+                               f["rows_skipped"])):
             cell(ws, r, c, v)
+        cell(ws, r, n + 2, f["sha256"])
     r += 2
     book.header_row(ws, r, ["ruleset", "version", "title"])
     for rs in data["rulesets"]:
@@ -151,11 +159,11 @@ def _inputs(book: Book, ws, r: int, data: dict) -> int:
 def _matrix(book: Book, data: dict) -> None:
     order = T.practice_order(data)
     titles = T.goal_titles(data)
-    ws = book.sheet("Matrix", [24] + [9.5] * len(order))
+    ws = book.sheet("Matrix", [24] + [max(6.0, len(p) + 1.5) for _, _, p in order])
     cell = book.cell
     # two bands above the header: ruleset, then goal, each merged over its practices
     for band, key in ((0, lambda i: order[i][0]), (1, lambda i: order[i][:2])):
-        ws.set_row(band, 30 if band else 18)
+        ws.set_row(band, 45 if band else 30)
         cell(ws, band, 0, "ruleset" if band == 0 else "goal", book.band)
         i = 0
         while i < len(order):
