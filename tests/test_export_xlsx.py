@@ -13,6 +13,9 @@ import pytest
 from defusedxml import ElementTree
 
 from iwm_rules import api
+from iwm_rules.assessment import assess
+from iwm_rules.evidence import load_evidence
+from iwm_rules.ruleset import load_ruleset
 from iwm_rules.exporters import export
 from iwm_rules.exporters import xlsx_export
 from iwm_rules.exporters.labels import COLOURS
@@ -250,3 +253,32 @@ def test_libreoffice_reads_text_as_text_and_dates_as_dates(injected, tmp_path):
     sheet = next(t for t in tree.iter(f"{{{ns['table']}}}table") if t.get(f"{{{ns['table']}}}name") == "Evidence")
     dates = [c.get(dval) for c in sheet.iter(f"{{{ns['table']}}}table-cell") if c.get(vtype) == "date"]
     assert sorted(dates) == sorted(e["date"] for e in data["evidence"])
+
+
+# ---- other shapes of result ---------------------------------------------------------------------------------
+
+def test_cmmi_v2_labels_keep_their_colours(samples, tmp_path):
+    data, _ = samples
+    path = export(api.relabel(data), tmp_path / "assessment.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert [c.value for c in wb["Summary"][4]][2:8] == ["FM", "LM", "PM", "DM", "NY", "NA"]
+    cells = [c for row in wb["Matrix"].iter_rows(min_row=4, max_row=3 + len(data["projects"])) for c in row[1:]
+             if c.value]
+    assert cells and {c.value for c in cells} <= {"FM", "LM", "PM", "DM", "NY", "NA"}
+    for c in cells:
+        assert c.fill.fgColor.rgb[-6:] == COLOURS[c.value][0]
+
+
+def test_nothing_accepted_still_gives_a_workbook(tmp_path):
+    """Every row rejected: the workbook lists the rejections and has no project rows."""
+    src = tmp_path / "bad.csv"
+    src.write_text("project,practice,work_product\nX,NOPE.1,thing\nY,IWM.SP1.1,\n", encoding="utf-8")
+    rs = [load_ruleset("cmmi-svc-iwm")]
+    data = assess(rs, load_evidence([src], rs), as_of=AS_OF).to_dict()
+    wb = openpyxl.load_workbook(export(data, tmp_path / "assessment.xlsx"))
+    assert wb.sheetnames == SHEETS
+    assert len(data["input"]["rejected"]) == 2
+    rejected = list(wb["Rejected"].iter_rows(min_row=2, max_row=3, values_only=True))
+    assert {r[0] for r in rejected} == {str(src)}
+    assert sorted((r[2], r[3]) for r in rejected) == [(2, "practice"), (3, "work_product")]
+    assert wb["Evidence"].max_row == 1 and wb["Gaps"].max_row == 1
