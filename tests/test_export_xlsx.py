@@ -282,3 +282,12 @@ def test_nothing_accepted_still_gives_a_workbook(tmp_path):
     assert {r[0] for r in rejected} == {str(src)}
     assert sorted((r[2], r[3]) for r in rejected) == [(2, "practice"), (3, "work_product")]
     assert wb["Evidence"].max_row == 1 and wb["Gaps"].max_row == 1
+
+
+def test_summary_shows_the_run_manifest(samples, tmp_path):
+    data, _ = samples
+    manifest = {"tool_version": "0.1.0", "options": {"scale": "scampi", "reuse": True}, "as_of": "2026-11-01"}
+    ws = openpyxl.load_workbook(export({**data, "manifest": manifest}, tmp_path / "a.xlsx"))["Summary"]
+    rows = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if isinstance(r[0], str) and r[0].startswith("manifest")}
+    assert rows == {"manifest: tool_version": "0.1.0", "manifest: options": '{"scale": "scampi", "reuse": true}',
+                    "manifest: as_of": "2026-11-01"}

@@ -9,6 +9,7 @@ written in order, one sheet after the other).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from . import tables as T
@@ -147,6 +148,10 @@ def _inputs(book: Book, ws, r: int, data: dict, n: int) -> int:
              ("tailoring", data.get("tailoring") or ""),
              ("mappings used", len(data.get("mappings_used") or ())),
              ("schema version", data.get("schema_version", ""))]
+    manifest = data.get("manifest")
+    if isinstance(manifest, dict):  # the run's manifest, where the result carries one: its plain values
+        facts += [(f"manifest: {k}", v if isinstance(v, (str, int, float, bool)) else json.dumps(v, default=str))
+                  for k, v in manifest.items() if v is not None]
     for k, v in facts:
         cell(ws, r, 0, k, book.bold)
         cell(ws, r, 1, v)
