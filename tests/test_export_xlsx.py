@@ -291,3 +291,26 @@ def test_summary_shows_the_run_manifest(samples, tmp_path):
     rows = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if isinstance(r[0], str) and r[0].startswith("manifest")}
     assert rows == {"manifest: tool_version": "0.1.0", "manifest: options": '{"scale": "scampi", "reuse": true}',
                     "manifest: as_of": "2026-11-01"}
+
+
+@pytest.mark.parametrize("constant_memory", [False, True])
+def test_long_tables_continue_on_more_sheets(samples, tmp_path, monkeypatch, constant_memory):
+    """Rows beyond a sheet's limit go on "NAME (2)", ... with the same header; nothing is dropped,
+    and the continued Evidence sheets still read back as the same evidence."""
+    from iwm_rules.exporters import xlsx_book
+
+    data, _ = samples
+    monkeypatch.setattr(xlsx_book, "MAX_ROWS", 30)
+    path = tmp_path / "assessment.xlsx"
+    xlsx_export.write(data, path, constant_memory=constant_memory)
+    wb = openpyxl.load_workbook(path)
+    parts = [n for n in wb.sheetnames if n == "Evidence" or n.startswith("Evidence (")]
+    assert len(parts) == -(-len(data["evidence"]) // 29)
+    rows = [r for n in parts for r in wb[n].iter_rows(min_row=2, values_only=True)]
+    assert [(r[0], r[2]) for r in rows] == [(e["project"], e["work_product"]) for e in data["evidence"]]
+    assert all([c.value for c in wb[n][1]] == [c.value for c in wb["Evidence"][1]] for n in parts)
+    gaps = [n for n in wb.sheetnames if n == "Gaps" or n.startswith("Gaps (")]
+    n_gaps = sum(len(pr["gaps"]) for p in data["projects"] for pr in p["practices"])
+    assert sum(wb[n].max_row - 1 for n in gaps) == n_gaps
+    again = api.run_assessment([path], as_of=AS_OF).to_dict()
+    assert characterizations(again) == characterizations(data)

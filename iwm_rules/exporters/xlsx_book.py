@@ -14,6 +14,7 @@ import xlsxwriter
 from .labels import COLOURS, RATING_COLOURS
 
 MAX_TEXT = 32767  # Excel's limit for one cell
+MAX_ROWS = 1_048_576  # Excel's rows per sheet
 DATE_FORMAT = "yyyy-mm-dd"
 
 
@@ -22,6 +23,8 @@ class Book:
 
     def __init__(self, path, *, constant_memory: bool):
         self.constant_memory = constant_memory
+        self.max_rows = MAX_ROWS
+        self._setup: dict[str, tuple] = {}
         self.wb = xlsxwriter.Workbook(str(path), {
             "constant_memory": constant_memory, "strings_to_formulas": False, "strings_to_urls": False,
             "strings_to_numbers": False, "default_date_format": DATE_FORMAT,
@@ -47,7 +50,8 @@ class Book:
 
     def sheet(self, name: str, widths: Iterable[float] = (), wrap: Iterable[int] = ()):
         ws = self.wb.add_worksheet(name)
-        wrap = set(wrap)
+        widths, wrap = tuple(widths), set(wrap)
+        self._setup[name] = (name, widths, wrap)
         for i, w in enumerate(widths):
             ws.set_column(i, i, w, self.wrap if i in wrap else None)
         ws.set_landscape()
@@ -90,27 +94,42 @@ class Book:
             ws.write_string(r, c0 + i, n, self.header)
         return len(names)
 
-    def table(self, ws, top: int, columns: Iterable[str], rows: Iterable[tuple], *, formats: dict | None = None,
-              freeze: bool = True, filter_: bool = True, min_rows: int = 0) -> int:
-        """A header row at ``top`` and ``rows`` below it; returns the next free row.
+    def table(self, ws, top: int, columns: Iterable[str], rows: Iterable[tuple], *,
+              formats: dict | None = None) -> tuple:
+        """A header row at ``top`` and ``rows`` below it; returns (sheet, next free row).
 
         ``formats``: column index -> format, or -> callable(value) returning one (e.g. a label colour).
-        The header is frozen, filtered and repeated on every printed page unless told otherwise.
+        The header is frozen, filtered and repeated on every printed page. Rows beyond the
+        sheet's limit continue on sheets named "NAME (2)", "NAME (3)", ... with the same header:
+        no row is dropped.
         """
+        columns = list(columns)
         n = self.header_row(ws, top, columns)
         formats = formats or {}
-        r = top
-        for r, row in enumerate(rows, top + 1):
+        first, part, r = ws, 1, top
+        for row in rows:
+            r += 1
+            if r >= self.max_rows:
+                self._finish_table(ws, top, r - 1, n)
+                part += 1
+                ws, top, r = self.continuation(first, part), 0, 1
+                self.header_row(ws, 0, columns)
             for c, v in enumerate(row):
                 f = formats.get(c)
                 self.cell(ws, r, c, v, f(v) if callable(f) else f)
-        last = max(r, top + min_rows)
-        if freeze:
-            ws.freeze_panes(top + 1, 0)
-            ws.repeat_rows(top)
-        if filter_:
-            ws.autofilter(top, 0, last, n - 1)
-        return r + 1
+        self._finish_table(ws, top, r, n)
+        return ws, r + 1
+
+    @staticmethod
+    def _finish_table(ws, top: int, last: int, n: int) -> None:
+        ws.freeze_panes(top + 1, 0)
+        ws.repeat_rows(top)
+        ws.autofilter(top, 0, last, n - 1)
+
+    def continuation(self, ws, part: int):
+        """Sheet ``part`` of a table too long for ``ws``, set up like it."""
+        name, widths, wrap = self._setup[ws.name]
+        return self.sheet(f"{name[:25]} ({part})", widths, wrap)
 
     def close(self) -> None:
         self.wb.close()

@@ -68,7 +68,7 @@ def _summary(book: Book, data: dict) -> None:
     ws.set_row(3, 30)
     head = ["project", "coverage", *labels, "goals satisfied", *(f"{r}\n{g}" for r, g in goals)]
     fmts = {1: book.pct, **{3 + n + i: book.ratings.get for i in range(len(goals))}}
-    r = book.table(ws, 3, head, _project_rows(data, labels, goals), formats=fmts)
+    ws, r = book.table(ws, 3, head, _project_rows(data, labels, goals), formats=fmts)
     # organization
     r += 1
     cell(ws, r, 0, "Organization (org-unit aggregation over projects)", book.section)
@@ -216,16 +216,23 @@ def _gaps(book: Book, data: dict) -> None:
     ws = book.sheet("Gaps", [14, 14, 12, 10, 18, 16, 28, 45, 60, 9, 16, 12, 13], wrap=(5, 6, 7, 8))
     n = len(cols)
     ws.set_column(n - 2, n - 2, 12, book.date)  # Due: a date column, also in rows the team adds
-    end = book.table(ws, 0, cols, (row + ("", "", "") for row in T.gap_rows(data)), formats={n - 2: book.date})
-    last = end - 1 + SPARE_PLAN_ROWS
-    ws.data_validation(1, n - 1, last, n - 1, {
-        "validate": "list", "source": list(GAP_STATUSES), "input_title": "Status",
-        "input_message": "open, in progress, done or accepted risk",
-        "error_title": "Status", "error_message": "Choose open, in progress, done or accepted risk."})
-    ws.data_validation(1, n - 2, last, n - 2, {
-        "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2100, 12, 31),
-        "input_title": "Due date", "input_message": "A date (YYYY-MM-DD)",
-        "error_title": "Due date", "error_message": "Enter a date such as 2026-12-31."})
+    first = ws
+    ws, end = book.table(ws, 0, cols, (row + ("", "", "") for row in T.gap_rows(data)), formats={n - 2: book.date})
+    last = min(end - 1 + SPARE_PLAN_ROWS, book.max_rows - 1)
+    if ws is not first:
+        first.data_validation(1, n - 1, book.max_rows - 1, n - 1, _STATUS_RULE)
+        first.data_validation(1, n - 2, book.max_rows - 1, n - 2, _DUE_RULE)
+        ws.set_column(n - 2, n - 2, 12, book.date)
+    ws.data_validation(1, n - 1, last, n - 1, _STATUS_RULE)
+    ws.data_validation(1, n - 2, last, n - 2, _DUE_RULE)
+
+
+_STATUS_RULE = {"validate": "list", "source": list(GAP_STATUSES), "input_title": "Status",
+                "input_message": "open, in progress, done or accepted risk",
+                "error_title": "Status", "error_message": "Choose open, in progress, done or accepted risk."}
+_DUE_RULE = {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+             "maximum": dt.date(2100, 12, 31), "input_title": "Due date", "input_message": "A date (YYYY-MM-DD)",
+             "error_title": "Due date", "error_message": "Enter a date such as 2026-12-31."}
 
 
 # ---- Findings, Evidence, Rejected, Ruleset ------------------------------------------------------------------
@@ -246,7 +253,7 @@ def _evidence(book: Book, data: dict) -> None:
 
 def _rejected(book: Book, data: dict) -> None:
     ws = book.sheet("Rejected", [40, 14, 8, 14, 24, 30, 50], wrap=(4, 5, 6))
-    r = book.table(ws, 0, T.REJECTED_COLUMNS, T.rejected_rows(data))
+    ws, r = book.table(ws, 0, T.REJECTED_COLUMNS, T.rejected_rows(data))
     r += 1
     book.cell(ws, r, 0, "Skipped rows per file", book.section)
     kinds = sorted({k for f in data["input"]["files"] for k in f.get("skipped") or ()})
