@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -212,9 +213,14 @@ def test_injected_evidence_round_trips(injected, tmp_path):
 # ---- LibreOffice opens it -----------------------------------------------------------------------------------
 
 def soffice() -> str:
+    """The LibreOffice program; skips when it is absent or older than 7.2 (one csv per sheet)."""
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if not exe:
         pytest.skip("LibreOffice (soffice) is not installed: install it (Debian: libreoffice-calc) to run this check")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r"(\d+)\.(\d+)", out)
+    if not found or tuple(map(int, found.groups())) < (7, 2):
+        pytest.skip(f"LibreOffice 7.2 or later is needed to convert every sheet to csv; found: {out.strip()!r}")
     return exe
 
 
@@ -253,6 +259,30 @@ def test_libreoffice_reads_text_as_text_and_dates_as_dates(injected, tmp_path):
     sheet = next(t for t in tree.iter(f"{{{ns['table']}}}table") if t.get(f"{{{ns['table']}}}name") == "Evidence")
     dates = [c.get(dval) for c in sheet.iter(f"{{{ns['table']}}}table-cell") if c.get(vtype) == "date"]
     assert sorted(dates) == sorted(e["date"] for e in data["evidence"])
+
+
+def test_libreoffice_shows_matrix_and_plan(samples, tmp_path):
+    exe = soffice()
+    data, path = samples
+    convert(exe, path, 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1', tmp_path)
+
+    def sheet(name):
+        with open(tmp_path / f"assessment-{name}.csv", encoding="utf-8", newline="") as fh:
+            return list(csv.reader(fh))
+
+    matrix = sheet("Matrix")
+    header = matrix[2]
+    by_project = {row[0]: row for row in matrix[3:3 + len(data["projects"])]}
+    for p in data["projects"]:
+        for pr in p["practices"]:
+            assert by_project[p["project"]][header.index(pr["practice"])] == pr["characterization"]
+    gaps = sheet("Gaps")
+    assert gaps[0][-3:] == ["owner", "due", "status"]
+    want = [(p["project"], pr["practice"], g["kind"], g["message"]) for p in data["projects"] for pr in p["practices"]
+            for g in pr["gaps"]]
+    assert [(r[0], r[2], r[4], r[7]) for r in gaps[1:] if any(r)] == want
+    summary = sheet("Summary")
+    assert summary[1][:2] == ["As of", data["as_of"]]
 
 
 # ---- other shapes of result ---------------------------------------------------------------------------------
