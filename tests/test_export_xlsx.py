@@ -344,3 +344,37 @@ def test_long_tables_continue_on_more_sheets(samples, tmp_path, monkeypatch, con
     assert sum(wb[n].max_row - 1 for n in gaps) == n_gaps
     again = api.run_assessment([path], as_of=AS_OF).to_dict()
     assert characterizations(again) == characterizations(data)
+
+
+def test_evidence_sheet_says_what_each_item_served(samples):
+    """served / verdict / reused via agree with the result's links (resolved through ``ref``)."""
+    data, path = samples
+    links: dict[int, list] = {}
+    for p in data["projects"]:
+        for pr in p["practices"]:
+            for w in pr["work_products"]:
+                for e in w["evidence"]:
+                    links.setdefault(e["ref"], []).append((pr["practice"], w["name"], e))
+            for e in pr.get("other_evidence") or ():
+                links.setdefault(e["ref"], []).append((pr["practice"], None, e))
+    ws = openpyxl.load_workbook(path)["Evidence"]
+    head = [c.value for c in ws[1]]
+    served, verdict, via = head.index("served"), head.index("verdict"), head.index("reused via")
+    seen_reuse = seen_issue = False
+    for i, row in enumerate(ws.iter_rows(min_row=2, values_only=True)):
+        mine = links.get(i, [])
+        lines = (row[served] or "").split("\n")
+        verdicts = (row[verdict] or "").split("\n")
+        if not mine:
+            assert row[verdict] in ("affirmation", "weakness recorded") or row[verdict].startswith("not used"), row
+            continue
+        assert len(lines) == len(verdicts) == len(mine)
+        for line, v, (practice, wp, e) in zip(lines, verdicts, mine):
+            assert line.startswith(f"{practice} › ") and (wp is None or line.endswith(wp))
+            if e.get("issue"):
+                seen_issue = True
+                assert v == f"not adequate: {e['issue']}"
+            if e.get("reused_via"):
+                seen_reuse = True
+                assert e["reused_via"] in (row[via] or "")
+    assert seen_reuse and seen_issue  # the samples have both
