@@ -76,6 +76,20 @@ def evidence_records(evidence: Evidence) -> list[dict]:
     return [dict(zip(keys, values)) for values in zip(*cols)]
 
 
+def catalogue_records(rulesets: list[Ruleset]) -> list[dict]:
+    """The catalogue the run used, compactly (key names as in the ruleset YAML): what reports
+    show beside the results (goals, practices, expected work products, provenance, source)."""
+    return [{
+        "id": rs.id, "version": rs.version, "title": rs.title, "source": rs.source,
+        "defaults": {"accept_status": list(rs.defaults.accept_status), "max_age_days": rs.defaults.max_age_days},
+        "goals": [{"id": g.id, "title": g.title, "practices": [{
+            "id": p.id, "title": p.title, "provenance": p.provenance, "source": p.source,
+            "affirmation": "required" if p.affirmation_required else "optional",
+            "work_products": [{"id": w.id, "name": w.name, "required": w.required, "provenance": w.provenance}
+                              for w in p.work_products]} for p in g.practices]} for g in rs.goals],
+    } for rs in rulesets]
+
+
 def as_rulesets(items) -> list[Ruleset]:
     return [r if isinstance(r, Ruleset) else load_ruleset(r) for r in items]
 
@@ -116,6 +130,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "as_of": as_of.isoformat(),
         "rulesets": [{"id": r.id, "version": r.version, "title": r.title} for r in rulesets],
+        "catalogue": catalogue_records(rulesets),
         "input": {
             "files": [f.as_record() for f in evidence.files],
             "rejected": [{k: (int(v) if k == "row" else v) for k, v in r.items()}

@@ -32,7 +32,8 @@ PRACTICE_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal",
 class Facts:
     work_products: pd.DataFrame   # WP_FACT_COLUMNS
     practices: pd.DataFrame       # PRACTICE_FACT_COLUMNS
-    links: pd.DataFrame           # project, practice, work_product, ref, file, sheet, row, reuse_via, role
+    links: pd.DataFrame           # project, practice, work_product, ref, file, sheet, row, reuse_via, role,
+                                  # status_ok, fresh (the row's own adequacy for that practice's ruleset)
     tailored: pd.DataFrame        # project, ruleset, practice, goal, status, justification
     projects: list[str]
     as_of: dt.date
@@ -100,7 +101,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         return Facts(work_products=pd.DataFrame(columns=list(WP_FACT_COLUMNS)),
                      practices=pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS)),
                      links=pd.DataFrame(columns=["project", "practice", "work_product", "ref", "file", "sheet", "row",
-                                                 "reuse_via", "reuse_role"]),
+                                                 "reuse_via", "reuse_role", "status_ok", "fresh"]),
                      tailored=pd.DataFrame(columns=["project", "ruleset", "practice", "goal", "status", "justification"]),
                      projects=[], as_of=as_of, scopes=scopes)
 
@@ -225,9 +226,9 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     pf = pf[list(PRACTICE_FACT_COLUMNS)].reset_index(drop=True)
 
     # ---- evidence links (which row served which work product, and through which mapping)
-    links = matched[["project", "practice", "work_product_id", "ref", "file", "sheet", "row", "reuse_via", "reuse_role"]].rename(
-        columns={"work_product_id": "work_product"})
-    other = art_other[["project", "practice", "ref", "file", "sheet", "row", "reuse_via", "reuse_role"]].assign(work_product="")
+    link_cols = ["ref", "file", "sheet", "row", "reuse_via", "reuse_role", "status_ok", "fresh"]
+    links = matched[["project", "practice", "work_product_id"] + link_cols].rename(columns={"work_product_id": "work_product"})
+    other = art_other[["project", "practice"] + link_cols].assign(work_product="")
     links = pd.concat([links, other[links.columns]], ignore_index=True)
 
     tailored = tailored.assign(ruleset=tailored["practice"].map(pr_ruleset),

@@ -88,6 +88,9 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
         if rec.reuse_via:
             ev["reused_via"] = rec.reuse_via
             ev["role"] = rec.reuse_role
+        issue = ", ".join(why for ok, why in ((rec.status_ok, "not approved"), (rec.fresh, "stale")) if not ok)
+        if issue:  # only inadequate items carry it, to keep large results small
+            ev["issue"] = issue
         links[(rec.project, rec.practice, rec.work_product)].append(ev)
     wp_facts: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for rec in facts.work_products.to_dict("records"):

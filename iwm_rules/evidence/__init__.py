@@ -19,6 +19,7 @@ from ..model import Mapping, Ruleset
 from ..ruleset import Catalogue, normalize_practice_key
 from . import long as long_layout
 from . import oedb, piid
+from .columns import REPORT_EVIDENCE_HEADER
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
 #: layout name -> (header finder, candidate builder); detection tries them in this order
@@ -118,7 +119,12 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             errors.append(exc)
             continue
         report = FileReport(str(path), digest, layout)
-        detected = [(s, *_detect(s.rows, layout)) for s in sheets]
+        own = _report_evidence_sheets(sheets)
+        if own:
+            warnings.append({"file": str(path), "sheet": own[0].sheet or "",
+                             "message": "an iwm-rules report: only its Evidence sheet(s) are read as evidence"})
+        detected = [(s, *(_detect(s.rows, layout) if not own or any(s is o for o in own) else (None, None)))
+                    for s in sheets]
         n_evidence_sheets = sum(1 for _, name, _ in detected if name)
         layouts_seen = set()
         for sheet, name, found in detected:
@@ -127,7 +133,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             if not name:
                 report.rows_skipped += read
                 report.skipped["other_sheet"] += read
-                if read and not sheet.hidden:
+                if read and not sheet.hidden and not own:
                     warnings.append({"file": str(path), "sheet": sheet.sheet or "",
                                      "message": f"no evidence header found in the first 20 rows; {read} row(s) skipped"})
                 continue
@@ -157,6 +163,18 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
     return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
+
+
+def _report_evidence_sheets(sheets: list) -> list:
+    """The Evidence sheet(s) of a workbook iwm-rules wrote (header row = the report's), or [].
+
+    The report's other sheets (gaps, findings, rejected rows, the catalogue) are not evidence,
+    even where a row of them happens to look like a header. A very long Evidence sheet
+    continues on "Evidence (2)", ... with the same header."""
+    if len(sheets) < 2:
+        return []
+    head = list(REPORT_EVIDENCE_HEADER)
+    return [s for s in sheets if s.rows and [str(c or "") for c in s.rows[0][:len(head)]] == head]
 
 
 def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:

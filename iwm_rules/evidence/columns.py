@@ -23,6 +23,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "process_area": ("process area", "pa", "process area id", "process area abbreviation"),
 }
 CANONICAL = tuple(ALIASES)
+#: columns the xlsx/csv reports add after the canonical ones on their Evidence sheet (what each item
+#: served); none of them is a header alias, so the loader ignores them
+REPORT_USE_COLUMNS = ("ruleset", "practice as written", "served", "verdict", "reused via", "source file",
+                      "source sheet", "source row")
+#: the exact header row of a report's Evidence sheet: a workbook with such a sheet is read from it alone
+#: the long-layout columns the report's Evidence sheet repeats (exporters/tables.py writes them)
+REPORT_INPUT_COLUMNS = ("project", "practice", "work_product", "evidence_type", "status", "date", "owner", "party",
+                        "location", "notes", "weakness")
+REPORT_EVIDENCE_HEADER = REPORT_INPUT_COLUMNS + REPORT_USE_COLUMNS
 
 
 def header_key(text: object) -> str:
