@@ -44,12 +44,15 @@ def test_no_row_is_lost_and_accepted_values_survive(data):
     f = ev.files[0]
     assert f.rows_read == f.rows_accepted + f.rows_rejected + f.rows_skipped
     assert sum(f.skipped.values()) == f.rows_skipped  # every skipped row has a reason
-    assert f.rows_accepted == len(ev.table) and f.rows_rejected == len(ev.rejected)
+    # one rejected entry per bad cell: a row is counted once however many of its cells are bad
+    assert f.rows_accepted == len(ev.table) and f.rows_rejected == ev.rejected["row"].nunique()
+    assert not ev.rejected.duplicated(["row", "column", "reason"]).any()
     seen = set(ev.table["row"]) | set(ev.rejected["row"])
     assert len(seen) == f.rows_accepted + f.rows_rejected
     for _, acc in ev.table.iterrows():
         project, practice, wp, etype, status, date = data[acc["row"] - 2]
-        expected_project = str(project).strip() if project not in (None, "") and str(project).strip() else "Default"
+        # the name exactly as written (look-alikes are warned about, never merged); blank -> --project
+        expected_project = str(project) if project not in (None, "") and str(project).strip() else "Default"
         assert acc["project"] == expected_project
         assert acc["work_product"] == str(wp).strip()
         assert acc["status"] == ("" if status in (None, "") else {"in review": "in_review"}.get(status, status.lower()))

@@ -9,6 +9,7 @@ of it is used, skipped otherwise (blank, heading, title, template placeholder).
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ..model import Mapping, Ruleset
 from ..ruleset import Catalogue, normalize_practice_key
 from . import long as long_layout
 from . import oedb, piid
+from .columns import column_letter, resolve_duplicates
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
 #: layout name -> (header finder, candidate builder); detection tries them in this order
@@ -35,6 +37,7 @@ class FileReport:
     path: str
     sha256: str
     layout: str
+    encoding: str | None = None  # csv: the encoding the file was decoded with; workbooks: None
     rows_read: int = 0
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -117,28 +120,39 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         except EvidenceFileError as exc:
             errors.append(exc)
             continue
-        report = FileReport(str(path), digest, layout)
+        report = FileReport(str(path), digest, layout, encoding=sheets[0].encoding if sheets else None)
         detected = [(s, *_detect(s.rows, layout)) for s in sheets]
         n_evidence_sheets = sum(1 for _, name, _ in detected if name)
         layouts_seen = set()
+        file_acc, file_rej, file_errors, file_warnings = [], [], [], []
         for sheet, name, found in detected:
             read = len(sheet.rows)
             report.rows_read += read
+            where = {"file": str(path), "sheet": sheet.sheet or ""}
             if not name:
                 report.rows_skipped += read
                 report.skipped["other_sheet"] += read
                 if read and not sheet.hidden:
-                    warnings.append({"file": str(path), "sheet": sheet.sheet or "",
-                                     "message": f"no evidence header found in the first 20 rows; {read} row(s) skipped"})
+                    file_warnings.append({**where, "message": f"no evidence header found in the first 20 rows; "
+                                                              f"{read} row(s) skipped"})
                 continue
             layouts_seen.add(name)
             at, cols = found
+            problems, notes = resolve_duplicates(cols, at, sheet.merged)
+            in_sheet = f"sheet {sheet.sheet!r}, header row {sheet.first_row + at}: " if sheet.sheet else \
+                f"header row {sheet.first_row + at}: "
+            file_errors.extend(EvidenceFileError(str(path), in_sheet + e) for e in problems)
+            file_warnings.extend({**where, "message": in_sheet + w} for w in notes)
+            if problems:
+                continue
             frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row)
-            default = project or (sheet.sheet if n_evidence_sheets > 1 and sheet.sheet else path.stem)
-            if name != "long" and "project" not in cols.values() and not project:
-                default = path.stem
+            if project or _has_project_column(name, cols):
+                default = project  # a blank project cell is rejected, never credited to a made-up project
+            else:
+                default = sheet.sheet if name == "long" and n_evidence_sheets > 1 and sheet.sheet else path.stem
             acc, rej, placeholder_rows = validate(frame, catalogue, default_project=default, external=external,
                                    unknown_reason="unmapped_practice" if name == "oedb" else "unknown practice")
+            rej = _with_encoding_rejects(rej, sheet, set(frame["row"].tolist()), cols)
             rej = rej.drop_duplicates(subset=["file", "sheet", "row", "column", "reason"])
             rej_rows = set(rej["row"])
             if rej_rows:  # a row is used whole or not at all
@@ -149,14 +163,92 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             report.rows_skipped += read - len(rej_rows) - len(acc_rows)
             _count_skipped(report.skipped, sheet, set(frame["row"].tolist()), acc_rows | rej_rows, placeholder_rows)
             report.evidence_items += len(acc)
-            warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
-            accepted.append(acc)
-            rejected.append(rej)
+            file_warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
+            file_acc.append(acc)
+            file_rej.append(rej)
+        if file_errors:  # a file is used whole or not at all
+            errors.extend(file_errors)
+            continue
         report.layout = ",".join(sorted(layouts_seen)) or "none"
         reports.append(report)
+        accepted.extend(file_acc)
+        rejected.extend(file_rej)
+        warnings.extend(file_warnings)
     table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
+    warnings.extend(project_variants(table))
     return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
+
+
+def _has_project_column(layout: str, cols: dict) -> bool:
+    """The layout reads project names from a column (OEdb instance rows always carry one)."""
+    return layout == "oedb" or "project" in cols.values()
+
+
+def _with_encoding_rejects(rej: pd.DataFrame, sheet, candidates: set, cols: dict) -> pd.DataFrame:
+    """A csv row holding bytes of another encoding is rejected (reason ``encoding``), one entry per
+    cell, whatever else it holds. (Such bytes above the header only spoil a title, which is not read.)"""
+    bad = [(row, j, value, detail) for row, j, value, detail in sheet.bad_cells if row in candidates]
+    if not bad:
+        return rej
+    extra = pd.DataFrame([{"file": sheet.file, "sheet": sheet.sheet or "", "row": row,
+                           "column": cols.get(j) or f"column {column_letter(j)}", "value": value, "reason": "encoding",
+                           "hint": f"{detail}: save the file as UTF-8 (every row in one encoding)"}
+                          for row, j, value, detail in bad], columns=list(REJECTED_COLUMNS))
+    out = pd.concat([rej, extra], ignore_index=True) if len(rej) else extra
+    return out.sort_values("row", kind="stable", ignore_index=True)
+
+
+def _name_key(name: str) -> str:
+    """How project names are compared for look-alikes: Unicode width (NFKC), case, spacing and
+    invisible characters (controls, zero-width) ignored."""
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in " \t\r\n")
+    return " ".join(text.split()).casefold()
+
+
+def project_variants(table: pd.DataFrame) -> list[dict]:
+    """Warnings for project names kept as written that could be one project: names differing
+    only in case, spacing or character width, and names with leading/trailing spaces or
+    control characters. Each names the variants with the files and rows they come from."""
+    if not len(table):
+        return []
+    names = pd.unique(table["project"])
+    keys: dict[str, list[str]] = {}
+    for n in names:
+        keys.setdefault(_name_key(str(n)), []).append(str(n))
+    out = []
+    for variants in keys.values():
+        odd = [v for v in variants if v != v.strip() or any(unicodedata.category(c) in ("Cc", "Cf") for c in v)]
+        if len(variants) < 2 and not odd:
+            continue
+        variants = sorted(variants)
+        where = [{"project": v, "places": _places(table[table["project"] == v])} for v in variants]
+        shown = "; ".join(f"{w['project']!r} ({w['places']})" for w in where)
+        if len(variants) > 1:
+            message = (f"project names {shown} differ only in case, spacing or character width: they are kept as "
+                       f"{len(variants)} distinct projects; if they are one project, write its name the same way")
+        else:
+            message = (f"project name {shown} has leading/trailing spaces or control characters: it is kept as "
+                       "written; remove them if it is meant to be the same project as one without them")
+        out.append({"kind": "project_variants", "projects": variants, "where": where, "message": message})
+    return out
+
+
+def _places(rows: pd.DataFrame) -> str:
+    """'a.csv rows 2-4, 7; b.xlsx sheet S row 3' for the rows of one project."""
+    parts = []
+    for (file, sheet), g in rows.groupby(["file", "sheet"], sort=True):
+        nums = sorted(set(int(r) for r in g["row"]))
+        spans, start = [], nums[0]
+        for a, b in zip(nums, nums[1:] + [None]):
+            if b != a + 1:
+                spans.append(str(start) if start == a else f"{start}-{a}")
+                start = b
+        label = Path(file).name + (f" sheet {sheet}" if sheet else "")
+        shown = ", ".join(spans[:5]) + (", ..." if len(spans) > 5 else "")
+        parts.append(f"{label} row{'s' if len(nums) > 1 else ''} {shown}")
+    return "; ".join(parts)
 
 
 def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:

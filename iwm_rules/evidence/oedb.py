@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .columns import header_key
+from .columns import map_headers
 
 HEADER_SCAN_ROWS = 20
 _COLS = {
@@ -22,11 +22,7 @@ _COLS = {
 
 def find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        cols = {}
-        for j, cell in enumerate(row):
-            name = _COLS.get(header_key(cell))
-            if name and name not in cols.values():
-                cols[j] = name
+        cols = map_headers(row, _COLS, frozenset(_COLS))
         if "kind" in cols.values() and "oe" in cols.values() and "ref" in cols.values():
             return i, cols
     return None
