@@ -231,10 +231,8 @@ def _read_workbook(fh: IO[bytes], name: str, limits: Limits, sheets: list[str] |
             except python_calamine.CalamineError as exc:
                 raise EvidenceFileError(name, f"sheet {meta.name!r}: cannot be read: {_one_line(exc)}") from exc
             rows, first_row = _sheet_rows(sheet, name, meta.name, limits)
-            merged = []
-            if rows:
-                merged = _fill_merged(rows, sheet.merged_cell_ranges or (), first_row - 1, sheet.start[1],
-                                      name, meta.name)
+            ranges = sheet.merged_cell_ranges if rows else None
+            merged = _fill_merged(rows, ranges, first_row - 1, sheet.start[1], name, meta.name) if ranges else []
             out.append(
                 RawSheet(
                     file=name,
