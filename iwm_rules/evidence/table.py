@@ -156,17 +156,16 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     # work product
     reject(empty["work_product"], "work_product", "work product is empty",
            "name the artifact (e.g. 'Integrated work plan v2')")
+    # a placeholder work product on a row with something of its own: a weakness is kept as a
+    # recorded weakness (no artifact is credited, see below); otherwise the artifact must be named
+    reject(placeholder & empty["weakness"], "work_product", "work product is a placeholder",
+           "name the artifact the status or affirmation is about, or clear the row")
     # evidence type, status, party: a fixed vocabulary each
     et = fac["evidence_type"].map_text(_lookup(EVIDENCE_TYPE_VALUES))[keep]
     et[empty["evidence_type"]] = "artifact"
     reject(pd.isna(et), "evidence_type", "unknown evidence type",
            "use artifact (or direct / indirect), affirmation or weakness")
-    # a placeholder work product on a row with something of its own: a weakness is kept as a
-    # recorded weakness (no artifact is credited); otherwise the artifact still has to be named
-    weak_only = placeholder & ~empty["weakness"]
-    et[weak_only] = "weakness"
-    reject(placeholder & empty["weakness"], "work_product", "work product is a placeholder",
-           "name the artifact the status or affirmation is about, or clear the row")
+    et[placeholder & ~empty["weakness"]] = "weakness"
     st = fac["status"].map_text(_lookup(STATUS_VALUES))[keep]
     st[empty["status"]] = ""
     reject(pd.isna(st), "status", "unknown status", "use one of: draft, in_review, approved, baselined, obsolete")
