@@ -970,6 +970,8 @@ def _detect_encoding(fh: IO[bytes], name: str) -> tuple[str, bool]:
         return "utf-8-sig", False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", False
+    if _decodes(fh, name, "utf-8"):
+        return "utf-8", False
     fh.seek(0)
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     bad = good = 0
@@ -993,6 +995,22 @@ def _detect_encoding(fh: IO[bytes], name: str) -> tuple[str, bool]:
     if good >= bad:
         return "utf-8", True
     return ("cp1252" if cp1252_ok else "latin-1"), good > 0
+
+
+def _decodes(fh: IO[bytes], name: str, encoding: str) -> bool:
+    """The whole file decodes strictly as ``encoding`` (NUL bytes: not a text file at all)."""
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while True:
+            chunk = fh.read(_MiB)
+            if b"\x00" in chunk:
+                raise EvidenceFileError(name, f"{_NOT_A_SPREADSHEET}: the file holds binary data")
+            decoder.decode(chunk, not chunk)
+            if not chunk:
+                return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _detect_delimiter(sample: str) -> str:
