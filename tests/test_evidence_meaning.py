@@ -318,3 +318,20 @@ def test_a_rust_panic_in_the_reader_stays_contained(tmp_path, iwm, monkeypatch):
     assert "the reader failed" in ev.errors[0].message and "unwrap" in ev.errors[0].message
     with pytest.raises(EvidenceError):
         run_assessment([path], rulesets=iwm, as_of=AS_OF)
+
+
+def test_a_hostile_row_reference_is_a_file_error_not_a_crash(tmp_path, iwm):
+    """Readers' own limits (a 5,000-digit row number) stay file errors now that only reader
+    exceptions are caught."""
+    import zipfile
+
+    src = _xlsx(tmp_path / "src.xlsx", [["Practice", "Work product"], ["IWM.SP1.1", "Defined process"]])
+    bad = tmp_path / "huge-ref.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = data.replace(b'<c r="B2"', b'<c r="B' + b"9" * 5000 + b'"')
+            zout.writestr(info, data)
+    ev = load_evidence([bad], iwm)
+    assert len(ev.errors) == 1 and "cell limit" in ev.errors[0].message

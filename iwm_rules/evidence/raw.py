@@ -679,7 +679,7 @@ class _CellScan:
                 return
             ref = _REF_RE.match(buf, m.start())
             col = _col_number(ref.group(1))
-            row = int(ref.group(2))
+            row = _row_number(ref.group(2))
             self.row_bound = max(self.row_bound, _round_up(row, self.sig))
             self.col_bound = max(self.col_bound, _round_up_col(col, self.sig))
             if self.row_bound * self.col_bound > self.limits.max_cells:
@@ -713,6 +713,13 @@ def _round_up(n: int, sig: int) -> int:
 def _round_up_col(n: int, sig: int) -> int:
     s = _col_letters(n)
     return n if len(s) <= sig else _col_number((s[:sig] + "Z" * (len(s) - sig)).encode())
+
+
+def _row_number(digits: bytes) -> int:
+    """A row reference's number; one of more than 12 digits (past any limit) counts as 10**12,
+    so a hostile reference never reaches int()'s digit limit."""
+    digits = digits.lstrip(b"0") or b"0"
+    return int(digits) if len(digits) <= 12 else 10**12
 
 
 def _col_number(letters: bytes) -> int:
@@ -809,7 +816,7 @@ def _irregular_cell_range(fh: IO[bytes], info: zipfile.ZipInfo, start: int, name
             ref = ra.group(1) if ra and ra.group(1) is not None else (ra.group(2) if ra else None)
             if m.group(1) == b"row":
                 r = ref.strip() if ref is not None else b""
-                row = max(row + 1, int(r)) if r.isdigit() else row + 1
+                row = max(row + 1, _row_number(r)) if r.isdigit() else row + 1
                 col = 0
                 ref_row = row
                 continue
