@@ -257,7 +257,7 @@ def test_legacy_and_utf8_files_report_their_encoding(tmp_path, iwm):
     assert set(ev.table["project"]) == {"Zürich"} and len(ev.rejected) == 0
     # mostly cp1252 with one UTF-8 row: that row is rejected rather than read as 'ZÃ¼rich'
     mostly = tmp_path / "mostly.csv"
-    mostly.write_bytes("project,practice,work product\n".encode()
+    mostly.write_bytes(b"project,practice,work product\n"
                        + "Zürich,IWM.SP1.1,Défined process\nZürich,IWM.SP1.6,Équipe charter\n".encode("cp1252")
                        + "Zürich,IWM.SP1.2,PAL log\n".encode())
     ev = load_evidence([mostly], iwm)

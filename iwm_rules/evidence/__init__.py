@@ -9,7 +9,6 @@ of it is used, skipped otherwise (blank, heading, title, template placeholder).
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from ..ruleset import Catalogue, normalize_practice_key
 from . import long as long_layout
 from . import oedb, piid
 from .columns import column_letter, resolve_duplicates
+from .names import project_variants
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
 #: layout name -> (header finder, candidate builder); detection tries them in this order
@@ -142,7 +142,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             in_sheet = f"sheet {sheet.sheet!r}, header row {sheet.first_row + at}: " if sheet.sheet else \
                 f"header row {sheet.first_row + at}: "
             file_errors.extend(EvidenceFileError(str(path), in_sheet + e) for e in problems)
-            file_warnings.extend({**where, "message": in_sheet + w} for w in notes)
+            file_warnings.extend({**where, "kind": "ignored_column", "message": in_sheet + w} for w in notes)
             if problems:
                 continue
             frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row)
@@ -197,58 +197,6 @@ def _with_encoding_rejects(rej: pd.DataFrame, sheet, candidates: set, cols: dict
                           for row, j, value, detail in bad], columns=list(REJECTED_COLUMNS))
     out = pd.concat([rej, extra], ignore_index=True) if len(rej) else extra
     return out.sort_values("row", kind="stable", ignore_index=True)
-
-
-def _name_key(name: str) -> str:
-    """How project names are compared for look-alikes: Unicode width (NFKC), case, spacing and
-    invisible characters (controls, zero-width) ignored."""
-    text = unicodedata.normalize("NFKC", name)
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in " \t\r\n")
-    return " ".join(text.split()).casefold()
-
-
-def project_variants(table: pd.DataFrame) -> list[dict]:
-    """Warnings for project names kept as written that could be one project: names differing
-    only in case, spacing or character width, and names with leading/trailing spaces or
-    control characters. Each names the variants with the files and rows they come from."""
-    if not len(table):
-        return []
-    names = pd.unique(table["project"])
-    keys: dict[str, list[str]] = {}
-    for n in names:
-        keys.setdefault(_name_key(str(n)), []).append(str(n))
-    out = []
-    for variants in keys.values():
-        odd = [v for v in variants if v != v.strip() or any(unicodedata.category(c) in ("Cc", "Cf") for c in v)]
-        if len(variants) < 2 and not odd:
-            continue
-        variants = sorted(variants)
-        where = [{"project": v, "places": _places(table[table["project"] == v])} for v in variants]
-        shown = "; ".join(f"{w['project']!r} ({w['places']})" for w in where)
-        if len(variants) > 1:
-            message = (f"project names {shown} differ only in case, spacing or character width: they are kept as "
-                       f"{len(variants)} distinct projects; if they are one project, write its name the same way")
-        else:
-            message = (f"project name {shown} has leading/trailing spaces or control characters: it is kept as "
-                       "written; remove them if it is meant to be the same project as one without them")
-        out.append({"kind": "project_variants", "projects": variants, "where": where, "message": message})
-    return out
-
-
-def _places(rows: pd.DataFrame) -> str:
-    """'a.csv rows 2-4, 7; b.xlsx sheet S row 3' for the rows of one project."""
-    parts = []
-    for (file, sheet), g in rows.groupby(["file", "sheet"], sort=True):
-        nums = sorted(set(int(r) for r in g["row"]))
-        spans, start = [], nums[0]
-        for a, b in zip(nums, nums[1:] + [None]):
-            if b != a + 1:
-                spans.append(str(start) if start == a else f"{start}-{a}")
-                start = b
-        label = Path(file).name + (f" sheet {sheet}" if sheet else "")
-        shown = ", ".join(spans[:5]) + (", ..." if len(spans) > 5 else "")
-        parts.append(f"{label} row{'s' if len(nums) > 1 else ''} {shown}")
-    return "; ".join(parts)
 
 
 def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:
