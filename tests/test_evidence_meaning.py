@@ -53,15 +53,15 @@ def _assess(tmp_path, *files, extra=()):
 
 def test_merged_project_cell_counts_for_every_row_it_spans(tmp_path, iwm):
     path = _xlsx(tmp_path / "register.xlsx", [
-        ["Project", "Practice", "Work product", "Status"],
-        ["Atlas", "IWM.SP1.1", "Atlas defined process", "approved"],   # row 2, A2:A4 merged
-        [None, "IWM.SP1.2", "Atlas PAL usage log", "approved"],
-        [None, "IWM.SP1.3", "Atlas measurement repository", "approved"],
-        [None, "IWM.SP1.4", "Integrated plan", "approved"],             # row 5: blank, not merged
-        ["Lyra", "IWM.SP1.1", "Lyra defined process", "approved"],     # row 6, A6:A8 merged
-        [None, None, None, None],                                       # row 7: empty row under the merge
-        [None, "IWM.SP1.6", "Lyra team charter", "approved"],
-    ], merges=["A2:A4", "A6:A8"])
+        ["No.", "Project", "Practice", "Work product", "Status"],
+        [1, "Atlas", "IWM.SP1.1", "Atlas defined process", "approved"],   # row 2, B2:B4 merged
+        [2, None, "IWM.SP1.2", "Atlas PAL usage log", "approved"],
+        [3, None, "IWM.SP1.3", "Atlas measurement repository", "approved"],
+        [4, None, "IWM.SP1.4", "Integrated plan", "approved"],             # row 5: blank, not merged
+        [5, "Lyra", "IWM.SP1.1", "Lyra defined process", "approved"],     # row 6, B6:B8 merged
+        [6, None, None, None, None],                                       # row 7: template row under the merge
+        [7, None, "IWM.SP1.6", "Lyra team charter", "approved"],
+    ], merges=["B2:B4", "B6:B8"])
     ev = load_evidence([path], iwm)
     by_row = dict(zip(ev.table["row"], ev.table["project"]))
     assert by_row == {2: "Atlas", 3: "Atlas", 4: "Atlas", 6: "Lyra", 8: "Lyra"}
@@ -70,7 +70,7 @@ def test_merged_project_cell_counts_for_every_row_it_spans(tmp_path, iwm):
     assert "register" not in set(ev.table["project"])
     f = ev.files[0]
     assert (f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_skipped) == (8, 5, 1, 2)
-    assert f.skipped["blank"] == 1  # the empty row under the merge stays blank
+    assert f.skipped["blank"] == 1  # the template row under the merge stays blank, not "practice is empty"
 
 
 def test_blank_project_cell_is_rejected_through_the_command(tmp_path):

@@ -145,6 +145,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             file_warnings.extend({**where, "kind": "ignored_column", "message": in_sheet + w} for w in notes)
             if problems:
                 continue
+            _drop_lone_copies(sheet, at, cols)
             frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row)
             if project or _has_project_column(name, cols):
                 default = project  # a blank project cell is rejected, never credited to a made-up project
@@ -178,6 +179,19 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
     warnings.extend(project_variants(table))
     return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
+
+
+def _drop_lone_copies(sheet, header_at: int, cols: dict) -> None:
+    """A row below the header whose only content in the columns read is merged-cell copies (an
+    empty template row under a merged project cell) is a blank row: its copies are removed."""
+    for r, spans in sheet.filled.items():
+        if r <= header_at:
+            continue
+        row = sheet.rows[r]
+        copies = {c for first, last in spans for c in range(first, last + 1)}
+        if all(j in copies or j >= len(row) or row[j] == "" or row[j] is None for j in cols):
+            for c in copies:
+                row[c] = ""
 
 
 def _has_project_column(layout: str, cols: dict) -> bool:

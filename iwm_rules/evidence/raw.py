@@ -79,6 +79,8 @@ class RawSheet:
     #: ``rows`` (0-based, inclusive; a range may start above or left of the rows read). Their value
     #: was copied into every cell they span, in the rows that have content of their own.
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: workbook only: the cells that hold such a copy, {row index: [(first column, last column), ...]}
+    filled: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     #: csv only: cells whose bytes are not in the file's encoding, as
     #: (row number, column index, the cell with U+FFFD for each bad byte, what was wrong)
     bad_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
@@ -232,7 +234,8 @@ def _read_workbook(fh: IO[bytes], name: str, limits: Limits, sheets: list[str] |
                 raise EvidenceFileError(name, f"sheet {meta.name!r}: cannot be read: {_one_line(exc)}") from exc
             rows, first_row = _sheet_rows(sheet, name, meta.name, limits)
             ranges = sheet.merged_cell_ranges if rows else None
-            merged = _fill_merged(rows, ranges, first_row - 1, sheet.start[1], name, meta.name) if ranges else []
+            filled: dict[int, list[tuple[int, int]]] = {}
+            merged = _fill_merged(rows, ranges, first_row - 1, sheet.start[1], name, meta.name, filled) if ranges else []
             out.append(
                 RawSheet(
                     file=name,
@@ -241,6 +244,7 @@ def _read_workbook(fh: IO[bytes], name: str, limits: Limits, sheets: list[str] |
                     first_row=first_row,
                     hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
                     merged=merged,
+                    filled=filled,
                 )
             )
         return out
@@ -299,20 +303,20 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
     return rows, first_idx + offset + 1
 
 
-def _fill_merged(rows: list[list], ranges, row0: int, col0: int, name: str, sheet_name: str) -> list[tuple]:
+def _fill_merged(rows: list[list], ranges, row0: int, col0: int, name: str, sheet_name: str,
+                 filled: dict[int, list[tuple[int, int]]]) -> list[tuple]:
     """Copy each merged range's value (its top-left cell) into every cell of the range, in place.
 
     ``ranges`` are calamine's ``((first row, first col), (last row, last col))``, 0-based on the
-    worksheet; ``row0``/``col0`` are the worksheet row and column of ``rows[0][0]``. A row of the
-    range with no content of its own (every cell empty before the fill) stays empty, so an
-    empty template row under a merged project cell is still a blank row. Ranges are clipped to
-    the cells read, and the copies made are bounded by that grid (Excel never overlaps merged
-    ranges; a file that does is refused rather than allowed to multiply the work).
-    Returns the ranges as indexes into ``rows`` (see :attr:`RawSheet.merged`).
+    worksheet; ``row0``/``col0`` are the worksheet row and column of ``rows[0][0]``. The cells
+    given a copy are recorded in ``filled`` (the loader treats a row whose only content is
+    copies as blank). Ranges are clipped to the cells read, and the copies made are bounded by
+    that grid (Excel never overlaps merged ranges; a file that does is refused rather than
+    allowed to multiply the work). Returns the ranges as indexes into ``rows``
+    (see :attr:`RawSheet.merged`).
     """
     out = []
     n = len(rows)
-    own = [any(v != "" and v is not None for v in r) for r in rows]
     budget = sum(len(r) for r in rows)
     for (fr, fc), (lr, lc) in ranges:
         r0, c0, r1, c1 = fr - row0, fc - col0, lr - row0, lc - col0
@@ -325,16 +329,18 @@ def _fill_merged(rows: list[list], ranges, row0: int, col0: int, name: str, shee
         if value == "" or value is None:
             continue
         for r in range(r0, min(r1, n - 1) + 1):
-            if r != r0 and not own[r]:
-                continue
             row = rows[r]
+            first = c0 + 1 if r == r0 else c0
             last = min(c1, len(row) - 1)
-            budget -= last - c0 + 1
+            if last < first:
+                continue
+            budget -= last - first + 1
             if budget < 0:
                 raise EvidenceFileError(
                     name, f"sheet {sheet_name!r}: merged cell ranges overlap (damaged workbook); "
                           "unmerge the cells and save the file again")
-            row[c0:last + 1] = [value] * (last - c0 + 1)
+            row[first:last + 1] = [value] * (last - first + 1)
+            filled.setdefault(r, []).append((first, last))
     return out
 
 
