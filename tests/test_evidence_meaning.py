@@ -122,6 +122,11 @@ def test_alias_column_before_the_exact_one_is_ignored_with_a_warning(tmp_path, i
     assert ev.table["work_product"].tolist() == ["Atlas defined process", "Atlas team charter"]
     msgs = [w["message"] for w in ev.warnings]
     assert any("column A ('Item')" in m and "column D ('Work product') is read" in m for m in msgs), msgs
+    res, data = _assess(tmp_path, path)
+    assert res.exit_code == 0, res.output
+    (w,) = [w for w in data["input"]["warnings"] if w.get("kind") == "ignored_column"]
+    assert w["sheet"] == "Evidence" and "column A ('Item')" in w["message"]
+    assert {e["work_product"] for e in data["evidence"]} == {"Atlas defined process", "Atlas team charter"}
 
 
 @pytest.mark.parametrize("headers,named", [

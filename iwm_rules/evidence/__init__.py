@@ -5,6 +5,11 @@ layout reader turns the sheet into candidate rows, and :func:`table.validate` ac
 rejects each one. Per file, ``rows_read = rows_accepted + rows_rejected + rows_skipped``
 counts spreadsheet rows: a row is rejected when any item of it is, accepted when an item
 of it is used, skipped otherwise (blank, heading, title, template placeholder).
+
+Meaning is kept (docs/evidence-loading.md): merged cells fill their range; two header columns
+for one field are an error for the file (an exact name beats an alias, with a warning); a
+blank project cell in a sheet with a project column is rejected; project names are kept as
+written and look-alikes are warned about; csv rows in a second encoding are rejected.
 """
 from __future__ import annotations
 
