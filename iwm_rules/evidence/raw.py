@@ -21,6 +21,11 @@ and one in XFD1048576: a 1 KB file asking for 512 GiB). So before calamine sees 
 
 Formulas and macros are never evaluated: calamine reads the cached cell values only, and
 the VBA project of an .xlsm is never opened.
+
+Meaning. A merged range's value is copied into every cell of the range (:attr:`RawSheet.merged`,
+:attr:`RawSheet.filled`). A csv that mixes UTF-8 with a legacy encoding is decoded in the
+majority one and the cells in the other are listed in :attr:`RawSheet.bad_cells`. Only what a
+reader raises becomes an :class:`EvidenceFileError`; any other exception is a bug and propagates.
 """
 from __future__ import annotations
 
@@ -77,7 +82,7 @@ class RawSheet:
     hidden: bool = False  # workbook only: the sheet is hidden in Excel
     #: workbook only: merged ranges as (first row, first column, last row, last column) indexes into
     #: ``rows`` (0-based, inclusive; a range may start above or left of the rows read). Their value
-    #: was copied into every cell they span, in the rows that have content of their own.
+    #: was copied into every cell they span (Excel keeps it in the top-left cell only).
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     #: workbook only: the cells that hold such a copy, {row index: [(first column, last column), ...]}
     filled: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
