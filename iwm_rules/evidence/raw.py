@@ -114,7 +114,7 @@ def read_raw(path, *, limits: Limits | None = None, sheets: list[str] | None = N
     The format is decided by the file's content (zip, OLE) and, for text, by its suffix.
     Leading and trailing blank rows are dropped; an empty cell is '' (workbooks) or None;
     ``first_row`` is the row number Excel shows for ``rows[0]``. Raises :class:`EvidenceFileError` (one
-    line, naming the file) for anything that cannot be read; never another exception.
+    line, naming the file) for anything that cannot be read; any other exception is a bug.
     """
     limits = limits or Limits()
     name = str(path)
