@@ -5,6 +5,11 @@ layout reader turns the sheet into candidate rows, and :func:`table.validate` ac
 rejects each one. Per file, ``rows_read = rows_accepted + rows_rejected + rows_skipped``
 counts spreadsheet rows: a row is rejected when any item of it is, accepted when an item
 of it is used, skipped otherwise (blank, heading, title, template placeholder).
+
+Meaning is kept (docs/evidence-loading.md): merged cells fill their range; two header columns
+for one field are an error for the file (an exact name beats an alias, with a warning); a
+blank project cell in a sheet with a project column is rejected; project names are kept as
+written and look-alikes are warned about; csv rows in a second encoding are rejected.
 """
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ from ..model import Mapping, Ruleset
 from ..ruleset import Catalogue, normalize_practice_key
 from . import long as long_layout
 from . import oedb, piid
-from .columns import REPORT_EVIDENCE_HEADER
+from .columns import REPORT_EVIDENCE_HEADER, column_letter, resolve_duplicates
+from .names import project_variants
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
 #: layout name -> (header finder, candidate builder); detection tries them in this order
@@ -36,6 +42,7 @@ class FileReport:
     path: str
     sha256: str
     layout: str
+    encoding: str | None = None  # csv: the encoding the file was decoded with; workbooks: None
     rows_read: int = 0
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -118,7 +125,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         except EvidenceFileError as exc:
             errors.append(exc)
             continue
-        report = FileReport(str(path), digest, layout)
+        report = FileReport(str(path), digest, layout, encoding=sheets[0].encoding if sheets else None)
         own = _report_evidence_sheets(sheets)
         if own:
             warnings.append({"file": str(path), "sheet": own[0].sheet or "",
@@ -127,24 +134,36 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
                     for s in sheets]
         n_evidence_sheets = sum(1 for _, name, _ in detected if name)
         layouts_seen = set()
+        file_acc, file_rej, file_errors, file_warnings = [], [], [], []
         for sheet, name, found in detected:
             read = len(sheet.rows)
             report.rows_read += read
+            where = {"file": str(path), "sheet": sheet.sheet or ""}
             if not name:
                 report.rows_skipped += read
                 report.skipped["other_sheet"] += read
                 if read and not sheet.hidden and not own:
-                    warnings.append({"file": str(path), "sheet": sheet.sheet or "",
-                                     "message": f"no evidence header found in the first 20 rows; {read} row(s) skipped"})
+                    file_warnings.append({**where, "message": f"no evidence header found in the first 20 rows; "
+                                                              f"{read} row(s) skipped"})
                 continue
             layouts_seen.add(name)
             at, cols = found
+            problems, notes = resolve_duplicates(cols, at, sheet.merged)
+            in_sheet = f"sheet {sheet.sheet!r}, header row {sheet.first_row + at}: " if sheet.sheet else \
+                f"header row {sheet.first_row + at}: "
+            file_errors.extend(EvidenceFileError(str(path), in_sheet + e) for e in problems)
+            file_warnings.extend({**where, "kind": "ignored_column", "message": in_sheet + w} for w in notes)
+            if problems:
+                continue
+            _drop_lone_copies(sheet, at, cols)
             frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row)
-            default = project or (sheet.sheet if n_evidence_sheets > 1 and sheet.sheet else path.stem)
-            if name != "long" and "project" not in cols.values() and not project:
-                default = path.stem
+            if project or _has_project_column(name, cols):
+                default = project  # a blank project cell is rejected, never credited to a made-up project
+            else:
+                default = sheet.sheet if name == "long" and n_evidence_sheets > 1 and sheet.sheet else path.stem
             acc, rej, placeholder_rows = validate(frame, catalogue, default_project=default, external=external,
                                    unknown_reason="unmapped_practice" if name == "oedb" else "unknown practice")
+            rej = _with_encoding_rejects(rej, sheet, set(frame["row"].tolist()), cols)
             rej = rej.drop_duplicates(subset=["file", "sheet", "row", "column", "reason"])
             rej_rows = set(rej["row"])
             if rej_rows:  # a row is used whole or not at all
@@ -155,13 +174,20 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             report.rows_skipped += read - len(rej_rows) - len(acc_rows)
             _count_skipped(report.skipped, sheet, set(frame["row"].tolist()), acc_rows | rej_rows, placeholder_rows)
             report.evidence_items += len(acc)
-            warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
-            accepted.append(acc)
-            rejected.append(rej)
+            file_warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
+            file_acc.append(acc)
+            file_rej.append(rej)
+        if file_errors:  # a file is used whole or not at all
+            errors.extend(file_errors)
+            continue
         report.layout = ",".join(sorted(layouts_seen)) or "none"
         reports.append(report)
+        accepted.extend(file_acc)
+        rejected.extend(file_rej)
+        warnings.extend(file_warnings)
     table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
+    warnings.extend(project_variants(table))
     return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
 
 
@@ -175,6 +201,38 @@ def _report_evidence_sheets(sheets: list) -> list:
         return []
     head = list(REPORT_EVIDENCE_HEADER)
     return [s for s in sheets if s.rows and [str(c or "") for c in s.rows[0][:len(head)]] == head]
+
+
+def _drop_lone_copies(sheet, header_at: int, cols: dict) -> None:
+    """A row below the header whose only content in the columns read is merged-cell copies (an
+    empty template row under a merged project cell) is a blank row: its copies are removed."""
+    for r, spans in sheet.filled.items():
+        if r <= header_at:
+            continue
+        row = sheet.rows[r]
+        copies = {c for first, last in spans for c in range(first, last + 1)}
+        if all(j in copies or j >= len(row) or row[j] == "" or row[j] is None for j in cols):
+            for c in copies:
+                row[c] = ""
+
+
+def _has_project_column(layout: str, cols: dict) -> bool:
+    """The layout reads project names from a column (OEdb instance rows always carry one)."""
+    return layout == "oedb" or "project" in cols.values()
+
+
+def _with_encoding_rejects(rej: pd.DataFrame, sheet, candidates: set, cols: dict) -> pd.DataFrame:
+    """A csv row holding bytes of another encoding is rejected (reason ``encoding``), one entry per
+    cell, whatever else it holds. (Such bytes above the header only spoil a title, which is not read.)"""
+    bad = [(row, j, value, detail) for row, j, value, detail in sheet.bad_cells if row in candidates]
+    if not bad:
+        return rej
+    extra = pd.DataFrame([{"file": sheet.file, "sheet": sheet.sheet or "", "row": row,
+                           "column": cols.get(j) or f"column {column_letter(j)}", "value": value, "reason": "encoding",
+                           "hint": f"{detail}: save the file as UTF-8 (every row in one encoding)"}
+                          for row, j, value, detail in bad], columns=list(REJECTED_COLUMNS))
+    out = pd.concat([rej, extra], ignore_index=True) if len(rej) else extra
+    return out.sort_values("row", kind="stable", ignore_index=True)
 
 
 def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .columns import header_key
+from .columns import map_headers
 
 HEADER_SCAN_ROWS = 20
 _COLS = {
@@ -22,11 +22,7 @@ _COLS = {
 
 def find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        cols = {}
-        for j, cell in enumerate(row):
-            name = _COLS.get(header_key(cell))
-            if name and name not in cols.values():
-                cols[j] = name
+        cols = map_headers(row, _COLS, frozenset(_COLS))
         if "kind" in cols.values() and "oe" in cols.values() and "ref" in cols.values():
             return i, cols
     return None
@@ -49,12 +45,16 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
             v = r[i] if i is not None and i < len(r) else None
             return v.strip() if isinstance(v, str) else v
 
+        def name_as_written(name, r=r):  # project names are kept exactly (see docs/evidence-loading.md)
+            i = idx.get(name)
+            return r[i] if i is not None and i < len(r) and cell(name) else None
+
         kind = str(cell("kind") or "").strip()
         base = {"file": file, "sheet": sheet or "", "row": rownum}
         if kind.startswith("2"):
             practice, project = cell("ref"), None
         elif kind.startswith("4"):
-            practice, project = cell("ref") or practice, cell("oe")
+            practice, project = cell("ref") or practice, name_as_written("oe")
             items = []
             if cell("weakness"):
                 items.append({**base, "project": project, "practice": practice, "work_product": "Recorded weakness",
@@ -65,7 +65,7 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
             out.extend(items)
             continue
         elif kind.startswith("5"):
-            out.append({**base, "project": cell("ref") or project, "practice": practice, "work_product": cell("oe"),
+            out.append({**base, "project": name_as_written("ref") or project, "practice": practice, "work_product": cell("oe"),
                         "evidence_type": "artifact", "location": cell("url"),
                         "notes": " / ".join(str(x) for x in (cell("oe_type"), cell("oe_source")) if x and x != "none")})
     return pd.DataFrame(out, columns=["project", "practice", "work_product", "evidence_type", "location", "notes",

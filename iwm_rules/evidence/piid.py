@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from .columns import header_key
+from .columns import header_key, map_headers
 
 HEADER_SCAN_ROWS = 20
 PIID_ALIASES = {
@@ -26,13 +26,15 @@ _KEYS = {header_key(a): col for col, names in PIID_ALIASES.items() for a in name
 _SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
 
 
+#: header keys that name a PIID column exactly (the others are aliases)
+_EXACT = frozenset(header_key(a) for a in ("project", "practice", "direct artifact", "direct artifacts",
+                                           "indirect artifact", "indirect artifacts", "affirmation", "affirmations",
+                                           "weakness", "weaknesses", "strength", "strengths"))
+
+
 def find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        cols: dict[int, str] = {}
-        for j, cell in enumerate(row):
-            col = _KEYS.get(header_key(cell))
-            if col and col not in cols.values():
-                cols[j] = col
+        cols = map_headers(row, _KEYS, _EXACT)
         names = set(cols.values())
         if "practice" in names and names & {"direct", "indirect", "affirmations"}:
             return i, cols

@@ -21,6 +21,11 @@ and one in XFD1048576: a 1 KB file asking for 512 GiB). So before calamine sees 
 
 Formulas and macros are never evaluated: calamine reads the cached cell values only, and
 the VBA project of an .xlsm is never opened.
+
+Meaning. A merged range's value is copied into every cell of the range (:attr:`RawSheet.merged`,
+:attr:`RawSheet.filled`). A csv that mixes UTF-8 with a legacy encoding is decoded in the
+majority one and the cells in the other are listed in :attr:`RawSheet.bad_cells`. Only what a
+reader raises becomes an :class:`EvidenceFileError`; any other exception is a bug and propagates.
 """
 from __future__ import annotations
 
@@ -35,7 +40,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 from collections.abc import Iterator
 
@@ -72,9 +77,18 @@ class RawSheet:
     sheet: str | None  # sheet name; None for csv
     rows: list[list]  # str, int, float, bool, date/datetime (time/timedelta for such formats); '' or None = empty
     first_row: int = 1  # spreadsheet row number of rows[0] (1-based, as Excel shows it)
-    encoding: str | None = None  # csv only: detected encoding
+    encoding: str | None = None  # csv only: the encoding the file was decoded with
     delimiter: str | None = None  # csv only
     hidden: bool = False  # workbook only: the sheet is hidden in Excel
+    #: workbook only: merged ranges as (first row, first column, last row, last column) indexes into
+    #: ``rows`` (0-based, inclusive; a range may start above or left of the rows read). Their value
+    #: was copied into every cell they span (Excel keeps it in the top-left cell only).
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: workbook only: the cells that hold such a copy, {row index: [(first column, last column), ...]}
+    filled: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: csv only: cells whose bytes are not in the file's encoding, as
+    #: (row number, column index, the cell with U+FFFD for each bad byte, what was wrong)
+    bad_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
 
 
 class LimitExceededError(EvidenceFileError):
@@ -100,7 +114,7 @@ def read_raw(path, *, limits: Limits | None = None, sheets: list[str] | None = N
     The format is decided by the file's content (zip, OLE) and, for text, by its suffix.
     Leading and trailing blank rows are dropped; an empty cell is '' (workbooks) or None;
     ``first_row`` is the row number Excel shows for ``rows[0]``. Raises :class:`EvidenceFileError` (one
-    line, naming the file) for anything that cannot be read; never another exception.
+    line, naming the file) for anything that cannot be read; any other exception is a bug.
     """
     limits = limits or Limits()
     name = str(path)
@@ -132,19 +146,33 @@ def inspect_zip(path, limits: Limits | None = None) -> None:
         _inspect_open_zip(fh, name, limits)
 
 
+#: What the readers (python-calamine, zipfile, zlib, csv, the file system) raise for a file they
+#: cannot read. Anything else raised while reading is a bug in this package and propagates.
+_READER_ERRORS = (python_calamine.CalamineError, OSError, zipfile.BadZipFile, zlib.error, EOFError, csv.Error,
+                  UnicodeError)
+
+
+def _is_rust_panic(exc: BaseException) -> bool:
+    """pyo3's PanicException (a Rust panic inside a reader): a BaseException, not importable by name."""
+    return any(c.__name__ == "PanicException" for c in type(exc).__mro__)
+
+
 @contextlib.contextmanager
 def _one_line_errors(name: str, doing: str) -> Iterator[None]:
-    """Any failure while reading or checking becomes one EvidenceFileError naming the file."""
+    """What a reader can raise becomes one EvidenceFileError naming the file; a bug stays a bug."""
+    what = "read" if doing == "reading" else "check"
     try:
         yield
     except EvidenceFileError:
         raise
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
     except MemoryError as exc:
         raise EvidenceFileError(name, f"ran out of memory while {doing} the file") from exc
-    except BaseException as exc:  # includes pyo3's PanicException, which is not an Exception
-        raise EvidenceFileError(name, f"cannot {'read' if doing == 'reading' else 'check'} the file: {_one_line(exc)}") from exc
+    except _READER_ERRORS as exc:
+        raise EvidenceFileError(name, f"cannot {what} the file: {_one_line(exc)}") from exc
+    except BaseException as exc:
+        if not _is_rust_panic(exc):
+            raise
+        raise EvidenceFileError(name, f"cannot {what} the file: the reader failed ({_one_line(exc)})") from exc
 
 
 def _open_regular(path, name: str, limits: Limits) -> IO[bytes]:
@@ -210,6 +238,9 @@ def _read_workbook(fh: IO[bytes], name: str, limits: Limits, sheets: list[str] |
             except python_calamine.CalamineError as exc:
                 raise EvidenceFileError(name, f"sheet {meta.name!r}: cannot be read: {_one_line(exc)}") from exc
             rows, first_row = _sheet_rows(sheet, name, meta.name, limits)
+            ranges = sheet.merged_cell_ranges if rows else None
+            filled: dict[int, list[tuple[int, int]]] = {}
+            merged = _fill_merged(rows, ranges, first_row - 1, sheet.start[1], name, meta.name, filled) if ranges else []
             out.append(
                 RawSheet(
                     file=name,
@@ -217,6 +248,8 @@ def _read_workbook(fh: IO[bytes], name: str, limits: Limits, sheets: list[str] |
                     rows=rows,
                     first_row=first_row,
                     hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
+                    merged=merged,
+                    filled=filled,
                 )
             )
         return out
@@ -273,6 +306,47 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
     # leading empty rows not yielded, idx would count from ``start`` and offset corrects it.
     offset = start[0] + sheet.height - (idx + 1)
     return rows, first_idx + offset + 1
+
+
+def _fill_merged(rows: list[list], ranges, row0: int, col0: int, name: str, sheet_name: str,
+                 filled: dict[int, list[tuple[int, int]]]) -> list[tuple]:
+    """Copy each merged range's value (its top-left cell) into every cell of the range, in place.
+
+    ``ranges`` are calamine's ``((first row, first col), (last row, last col))``, 0-based on the
+    worksheet; ``row0``/``col0`` are the worksheet row and column of ``rows[0][0]``. The cells
+    given a copy are recorded in ``filled`` (the loader treats a row whose only content is
+    copies as blank). Ranges are clipped to the cells read, and the copies made are bounded by
+    that grid (Excel never overlaps merged ranges; a file that does is refused rather than
+    allowed to multiply the work). Returns the ranges as indexes into ``rows``
+    (see :attr:`RawSheet.merged`).
+    """
+    out = []
+    n = len(rows)
+    budget = sum(len(r) for r in rows)
+    for (fr, fc), (lr, lc) in ranges:
+        r0, c0, r1, c1 = fr - row0, fc - col0, lr - row0, lc - col0
+        if r1 < 0 or c1 < 0 or r0 >= n or (r0 == r1 and c0 == c1):
+            continue
+        out.append((r0, c0, r1, c1))
+        if r0 < 0 or c0 < 0 or c0 >= len(rows[r0]):
+            continue  # the value cell lies outside what was read: it is empty
+        value = rows[r0][c0]
+        if value == "" or value is None:
+            continue
+        for r in range(r0, min(r1, n - 1) + 1):
+            row = rows[r]
+            first = c0 + 1 if r == r0 else c0
+            last = min(c1, len(row) - 1)
+            if last < first:
+                continue
+            budget -= last - first + 1
+            if budget < 0:
+                raise EvidenceFileError(
+                    name, f"sheet {sheet_name!r}: merged cell ranges overlap (damaged workbook); "
+                          "unmerge the cells and save the file again")
+            row[first:last + 1] = [value] * (last - first + 1)
+            filled.setdefault(r, []).append((first, last))
+    return out
 
 
 # --------------------------------------------------------------------------- zip gate
@@ -616,7 +690,7 @@ class _CellScan:
                 return
             ref = _REF_RE.match(buf, m.start())
             col = _col_number(ref.group(1))
-            row = int(ref.group(2))
+            row = _row_number(ref.group(2))
             self.row_bound = max(self.row_bound, _round_up(row, self.sig))
             self.col_bound = max(self.col_bound, _round_up_col(col, self.sig))
             if self.row_bound * self.col_bound > self.limits.max_cells:
@@ -650,6 +724,13 @@ def _round_up(n: int, sig: int) -> int:
 def _round_up_col(n: int, sig: int) -> int:
     s = _col_letters(n)
     return n if len(s) <= sig else _col_number((s[:sig] + "Z" * (len(s) - sig)).encode())
+
+
+def _row_number(digits: bytes) -> int:
+    """A row reference's number; one of more than 12 digits (past any limit) counts as 10**12,
+    so a hostile reference never reaches int()'s digit limit."""
+    digits = digits.lstrip(b"0") or b"0"
+    return int(digits) if len(digits) <= 12 else 10**12
 
 
 def _col_number(letters: bytes) -> int:
@@ -746,7 +827,7 @@ def _irregular_cell_range(fh: IO[bytes], info: zipfile.ZipInfo, start: int, name
             ref = ra.group(1) if ra and ra.group(1) is not None else (ra.group(2) if ra else None)
             if m.group(1) == b"row":
                 r = ref.strip() if ref is not None else b""
-                row = max(row + 1, int(r)) if r.isdigit() else row + 1
+                row = max(row + 1, _row_number(r)) if r.isdigit() else row + 1
                 col = 0
                 ref_row = row
                 continue
@@ -780,7 +861,7 @@ class _LineTooLong(Exception):
 
 
 def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
-    encoding = _detect_encoding(fh, name)
+    encoding, mixed = _detect_encoding(fh, name)
     fh.seek(0)
     raw_sample = fh.read(_SNIFF_BYTES)
     sample = raw_sample.decode(encoding, errors="ignore")
@@ -788,7 +869,9 @@ def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
         sample = sample.lstrip("\ufeff")
     delimiter = _detect_delimiter(sample)
     fh.seek(0)
-    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+    errors = "surrogateescape" if mixed and encoding == "utf-8" else "strict"
+    text = io.TextIOWrapper(fh, encoding=encoding, errors=errors, newline="")
+    bad_cells: list[tuple[int, int, str, str]] = []
     max_chars = limits.max_cell_chars
     line_cap = 16 * max_chars + 2
     rows: list[list] = []
@@ -834,6 +917,8 @@ def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
                     f"more than {limits.max_rows} rows, over the row limit; if the file is genuine, raise the limit",
                     "max_rows",
                 )
+            if mixed:
+                _foreign_cells(rec, record, encoding, bad_cells)
             if not rows:
                 first_row = record  # leading blank lines are dropped like a sheet's
             if pending:
@@ -848,7 +933,28 @@ def _read_csv(fh: IO[bytes], name: str, limits: Limits) -> RawSheet:
     for i, r in enumerate(rows):
         if len(r) != width:
             rows[i] = (r + [None] * (width - len(r))) if len(r) < width else r[:width]
-    return RawSheet(file=name, sheet=None, rows=rows, first_row=first_row, encoding=encoding, delimiter=delimiter)
+    return RawSheet(file=name, sheet=None, rows=rows, first_row=first_row, encoding=encoding, delimiter=delimiter,
+                    bad_cells=bad_cells)
+
+
+def _foreign_cells(rec: list[str], record: int, encoding: str, out: list) -> None:
+    """Cells of a mixed-encoding csv written in the other encoding: noted in ``out`` and, for
+    undecodable bytes, made printable (U+FFFD), so no lone surrogate travels further."""
+    for j, v in enumerate(rec):
+        if v.isascii():
+            continue
+        if encoding == "utf-8":
+            if _UNDECODED_RE.search(v):
+                shown = _UNDECODED_RE.sub("\ufffd", v)
+                hexes = " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in _UNDECODED_RE.findall(v)[:4])
+                out.append((record, j, shown, f"byte(s) {hexes} are not UTF-8"))
+                rec[j] = shown
+            continue
+        try:
+            as_utf8 = v.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+        out.append((record, j, as_utf8, f"the cell is UTF-8 text in a file read as {encoding}"))
 
 
 def _capped_lines(text: io.TextIOBase, cap: int) -> Iterator[str]:
@@ -862,29 +968,67 @@ def _capped_lines(text: io.TextIOBase, cap: int) -> Iterator[str]:
         yield line
 
 
-def _detect_encoding(fh: IO[bytes], name: str) -> str:
+_UNDECODED_RE = re.compile("[\udc80-\udcff]")  # a byte UTF-8 could not decode (surrogateescape)
+_CP1252_UNDEFINED_RE = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _detect_encoding(fh: IO[bytes], name: str) -> tuple[str, bool]:
+    """(encoding, mixed): how to decode a csv, and whether it mixes UTF-8 with another encoding.
+
+    A byte-order mark decides. Otherwise the file is UTF-8 when it decodes as UTF-8. When it
+    does not, the characters UTF-8 decodes from several bytes are counted against the bytes
+    it cannot decode: the file is UTF-8 when the former are at least as many (the bad bytes
+    are a few stray legacy characters), else a legacy single-byte file, cp1252 (latin-1 when
+    a byte is undefined in cp1252). ``mixed`` means both kinds occur: the rows written in the
+    minority encoding are then rejected (reason ``encoding``) rather than read as mojibake.
+    """
     fh.seek(0)
     head = fh.read(4)
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return "utf-8-sig", False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    for encoding in ("utf-8", "cp1252"):
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            while True:
-                chunk = fh.read(_MiB)
-                if not chunk:
-                    decoder.decode(b"", True)
-                    break
-                if b"\x00" in chunk:
-                    raise EvidenceFileError(name, f"{_NOT_A_SPREADSHEET}: the file holds binary data")
-                decoder.decode(chunk)
-        except UnicodeDecodeError:
+        return "utf-16", False
+    if _decodes(fh, name, "utf-8"):
+        return "utf-8", False
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    bad = good = 0
+    cp1252_ok = True
+    final = False
+    while not final:
+        chunk = fh.read(_MiB)
+        final = not chunk
+        if b"\x00" in chunk:
+            raise EvidenceFileError(name, f"{_NOT_A_SPREADSHEET}: the file holds binary data")
+        text = decoder.decode(chunk, final)
+        if text.isascii():
             continue
-        return encoding
-    return "latin-1"  # the five bytes cp1252 leaves undefined; latin-1 decodes anything
+        n_bad = len(_UNDECODED_RE.findall(text))
+        bad += n_bad
+        good += len(text) - len(text.encode("ascii", "ignore")) - n_bad
+        if cp1252_ok and _CP1252_UNDEFINED_RE.search(chunk):
+            cp1252_ok = False
+    if not bad:
+        return "utf-8", False
+    if good >= bad:
+        return "utf-8", True
+    return ("cp1252" if cp1252_ok else "latin-1"), good > 0
+
+
+def _decodes(fh: IO[bytes], name: str, encoding: str) -> bool:
+    """The whole file decodes strictly as ``encoding`` (NUL bytes: not a text file at all)."""
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while True:
+            chunk = fh.read(_MiB)
+            if b"\x00" in chunk:
+                raise EvidenceFileError(name, f"{_NOT_A_SPREADSHEET}: the file holds binary data")
+            decoder.decode(chunk, not chunk)
+            if not chunk:
+                return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _detect_delimiter(sample: str) -> str:

@@ -110,34 +110,33 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     blank = np.ones(n, dtype=bool)
     for c in CANONICAL:
         blank &= fac[c].empty
-    # template placeholders ("Evidence name", "link") are not evidence: skipped, like blank rows
+    # template placeholders ("Evidence name", "link", "TBD") are not evidence: skipped like blank
+    # rows, unless the row says something of its own: a weakness, an affirmation or a status
     placeholder = fac["work_product"].map_text(lambda t: word_key(t) in PLACEHOLDER_KEYS).astype(bool)
-    placeholder_rows = set(frame["row"].to_numpy()[placeholder & ~blank].tolist())
-    blank |= placeholder
+    et_raw = fac["evidence_type"].map_text(_lookup(EVIDENCE_TYPE_VALUES))
+    says = ~fac["weakness"].empty | ~fac["status"].empty | (et_raw == "affirmation")
+    skipped_placeholder = placeholder & ~says
+    placeholder_rows = set(frame["row"].to_numpy()[skipped_placeholder & ~blank].tolist())
+    blank |= skipped_placeholder
     keep = ~blank
     m = int(keep.sum())
     text = {c: fac[c].text()[keep] for c in CANONICAL if c != "date"}
     empty = {c: fac[c].empty[keep] for c in CANONICAL}
-    reason = np.full(m, "", dtype=object)
-    column = np.full(m, "", dtype=object)
-    value = np.full(m, "", dtype=object)
-    hint = np.full(m, "", dtype=object)
+    placeholder = placeholder[keep]
+    problems: list[tuple[np.ndarray, str, str, object, np.ndarray]] = []  # every bad cell, in check order
 
     def reject(mask: np.ndarray, col: str, why: str, hints, values: np.ndarray | None = None) -> None:
-        mm = mask & (reason == "")
-        if not mm.any():
+        idx = np.flatnonzero(mask)
+        if not len(idx):
             return
-        reason[mm] = why
-        column[mm] = col
-        value[mm] = (values if values is not None else text[col])[mm]
-        hint[mm] = hints[mm] if isinstance(hints, np.ndarray) else hints
+        vals = (values if values is not None else text[col])[idx]
+        problems.append((idx, col, why, hints[idx] if isinstance(hints, np.ndarray) else hints, vals))
 
-    # project
-    project = text["project"].copy()
-    if default_project:
-        project[empty["project"]] = default_project
+    # project: the name exactly as written (an empty or all-space cell is empty)
+    project = fac["project"].map_raw(_cell_text)[keep]
+    project[empty["project"]] = default_project or ""
     reject(project == "", "project", "project is empty",
-           "fill in the project, add a 'project' column, or pass --project NAME")
+           "fill in the project (a merged project cell counts for every row it spans), or pass --project NAME")
     # practice
     practice_raw = text["practice"]
     norm = fac["practice"].map_text(normalize_practice_key)[keep]
@@ -159,11 +158,16 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     # work product
     reject(empty["work_product"], "work_product", "work product is empty",
            "name the artifact (e.g. 'Integrated work plan v2')")
+    # a placeholder work product on a row with something of its own: a weakness is kept as a
+    # recorded weakness (no artifact is credited, see below); otherwise the artifact must be named
+    reject(placeholder & empty["weakness"], "work_product", "work product is a placeholder",
+           "name the artifact the status or affirmation is about, or clear the row")
     # evidence type, status, party: a fixed vocabulary each
     et = fac["evidence_type"].map_text(_lookup(EVIDENCE_TYPE_VALUES))[keep]
     et[empty["evidence_type"]] = "artifact"
     reject(pd.isna(et), "evidence_type", "unknown evidence type",
            "use artifact (or direct / indirect), affirmation or weakness")
+    et[placeholder & ~empty["weakness"]] = "weakness"
     st = fac["status"].map_text(_lookup(STATUS_VALUES))[keep]
     st[empty["status"]] = ""
     reject(pd.isna(st), "status", "unknown status", "use one of: draft, in_review, approved, baselined, obsolete")
@@ -178,7 +182,9 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     parsed[bad_date] = None
     dates = pd.to_datetime(pd.Series(parsed, dtype=object).where(pd.notna(parsed), pd.NaT))
 
-    ok = reason == ""
+    ok = np.ones(m, dtype=bool)
+    for idx, *_ in problems:
+        ok[idx] = False
     rows_kept = frame.loc[keep, ["file", "sheet", "row"]].reset_index(drop=True)
     # exact duplicates (every cell the same), found on the factor codes rather than the texts
     codes = np.column_stack([fac[c].codes[keep] for c in CANONICAL])
@@ -194,12 +200,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         "row": rows_kept["row"][ok].to_numpy(), "reuse_via": reuse_via[ok], "reuse_role": reuse_role[ok],
         "duplicate": duplicate[ok],
     }, columns=list(ACCEPTED_COLUMNS))
-    bad = ~ok
-    rejected = pd.DataFrame({
-        "file": rows_kept["file"][bad].to_numpy(), "sheet": rows_kept["sheet"][bad].to_numpy(),
-        "row": rows_kept["row"][bad].to_numpy(), "column": column[bad], "value": value[bad], "reason": reason[bad],
-        "hint": hint[bad],
-    }, columns=list(REJECTED_COLUMNS))
+    rejected = _rejected_frame(problems, rows_kept)
     return accepted, rejected, placeholder_rows
 
 
@@ -213,6 +214,25 @@ def with_process_area(area: pd.Series, practice: pd.Series) -> pd.Series:
     prefixed = pd.Series([bool(k) and q.startswith(k) for k, q in zip(akey, pkey)], index=practice.index)
     combine = (a != "") & (p != "") & ~prefixed
     return practice.where(~combine, a + " " + p)
+
+
+def _rejected_frame(problems: list, rows_kept: pd.DataFrame) -> pd.DataFrame:
+    """One rejected entry per bad cell, ordered by row, then in the order the checks ran."""
+    if not problems:
+        return _empty_rejected()
+    idx = np.concatenate([p[0] for p in problems])
+    order = np.argsort(idx, kind="stable")
+    idx = idx[order]
+
+    def spread(k: int) -> np.ndarray:
+        parts = [p[k] if isinstance(p[k], np.ndarray) else np.full(len(p[0]), p[k], dtype=object) for p in problems]
+        return np.concatenate(parts).astype(object)[order]
+
+    return pd.DataFrame({
+        "file": rows_kept["file"].to_numpy()[idx], "sheet": rows_kept["sheet"].to_numpy()[idx],
+        "row": rows_kept["row"].to_numpy()[idx], "column": spread(1), "value": spread(4), "reason": spread(2),
+        "hint": spread(3),
+    }, columns=list(REJECTED_COLUMNS))
 
 
 def _example(catalogue: Catalogue) -> str:

@@ -129,6 +129,7 @@ def render(data: dict, *, scale: str | None = None, json_name: str = "assessment
     """The summary table of ``data`` (the JSON result), labels on ``scale`` (default: the
     scale the records carry, ``data["scale"]``, else SCAMPI)."""
     scale = scale or data.get("scale") or "scampi"
+    json_name = printable(json_name)
     labels = _labels(scale)
     lines = [_input_line(data), "rulesets: " + ", ".join(printable(r["id"]) for r in data["rulesets"])]
     head = f"{'project':{_NAME}} {'coverage':>8}  " + " ".join(f"{labels[k]:>3}" for k in ORDER) + "  goals satisfied"
