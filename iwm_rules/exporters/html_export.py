@@ -1,0 +1,217 @@
+"""assessment.html: one self-contained page for managers and appraisal teams.
+
+Overview cards, coverage per goal and per practice as inline SVG charts, the projects x
+practices heat map grouped by ruleset and goal, the gap list with client-side filters (a few
+lines of inline JavaScript), rejected rows, input files, warnings and the legend. No external
+resource of any kind (a Content-Security-Policy forbids them too), so it works offline; a print
+stylesheet lays it out on landscape pages.
+
+The page reads only the JSON result. Large results stay small and fast: the heat map shows at most
+:data:`MAX_HEATMAP_PROJECTS` projects (the lowest coverage first) and the lists at most
+:data:`MAX_ROWS` rows, and the page says so; the complete tables are in the xlsx and csv reports.
+Rendered with Jinja2, autoescaping every value.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from . import html_charts as charts
+from . import view
+from .labels import COLOURS, MEANING, RATING_COLOURS, colour
+
+TEMPLATES = Path(__file__).with_name("templates")
+MAX_HEATMAP_PROJECTS = 200
+MAX_ROWS = 2000
+
+
+@lru_cache(maxsize=1)
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+                             lstrip_blocks=True)
+    return env.get_template("report.html.j2")
+
+
+def _columns(data: dict) -> list[dict]:
+    """Heat map columns: every assessed practice, grouped by ruleset (result order) then goal."""
+    rs_index = {r["id"]: i for i, r in enumerate(data.get("rulesets", []))}
+    seen: dict[tuple[str, str], dict] = {}
+    for p in data.get("projects", []):
+        for pr in p.get("practices", []):
+            seen.setdefault((pr["ruleset"], pr["practice"]),
+                            {"ruleset": pr["ruleset"], "goal": pr.get("goal", ""), "practice": pr["practice"],
+                             "title": pr.get("title", "")})
+    cols = list(seen.values())
+    goal_first = {}
+    for i, c in enumerate(cols):
+        goal_first.setdefault((c["ruleset"], c["goal"]), i)
+    cols.sort(key=lambda c: (rs_index.get(c["ruleset"], len(rs_index)), goal_first[(c["ruleset"], c["goal"])]))
+    return cols
+
+
+def _spans(cols: list[dict], key) -> list[tuple[str, int]]:
+    out: list[list] = []
+    for c in cols:
+        k = key(c)
+        if out and out[-1][0] == k:
+            out[-1][1] += 1
+        else:
+            out.append([k, 1])
+    return [(k, n) for k, n in out]
+
+
+def _heatmap(data: dict, cols: list[dict]) -> dict:
+    projects = data.get("projects", [])
+    shown = projects
+    if len(projects) > MAX_HEATMAP_PROJECTS:
+        shown = sorted(projects, key=lambda p: (p.get("coverage") is not None, p.get("coverage") or 0))
+        shown = shown[:MAX_HEATMAP_PROJECTS]
+    keys = [(c["ruleset"], c["practice"]) for c in cols]
+    rows = []
+    for p in shown:
+        by_key = {(pr["ruleset"], pr["practice"]): pr for pr in p.get("practices", [])}
+        cells = []
+        for k in keys:
+            pr = by_key.get(k)
+            if pr is None:
+                cells.append(None)
+            else:
+                cov = view.pct(pr.get("coverage"))
+                cells.append((pr["characterization"], f"{p['project']} · {k[1]}: {pr['characterization']}, coverage {cov}"))
+        rows.append({"project": p["project"], "coverage": view.pct(p.get("coverage")), "cells": cells})
+    org = {(o["ruleset"], o["practice"]): o for o in data.get("organization", {}).get("practices", [])}
+    org_cells = []
+    for k in keys:
+        o = org.get(k)
+        if o is None:
+            org_cells.append(None)
+        else:
+            inst = ", ".join(f"{n} {lab}" for lab, n in o.get("instances", {}).items() if n)
+            note = " (judgment required)" if o.get("judgment_required") else ""
+            org_cells.append((o["characterization"], f"organization · {k[1]}: {o['characterization']}{note}; {inst}",
+                              bool(o.get("judgment_required"))))
+    return {"rows": rows, "org": org_cells, "total": len(projects), "capped": len(projects) > len(shown),
+            "rulesets": _spans(cols, lambda c: c["ruleset"]), "goals": _spans(cols, lambda c: (c["ruleset"], c["goal"]))}
+
+
+def _goal_chart(data: dict) -> dict:
+    by_goal: dict[tuple[str, str], list] = defaultdict(list)
+    for p in data.get("projects", []):
+        for pr in p.get("practices", []):
+            by_goal[(pr["ruleset"], pr.get("goal", ""))].append(pr)
+    ratings: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for p in data.get("projects", []):
+        for g in p.get("goals", []):
+            ratings[(g["ruleset"], g["goal"])][g["rating"]] += 1
+    org = {(g["ruleset"], g["goal"]): g["rating"] for g in data.get("organization", {}).get("goals", [])}
+    rows = []
+    for key, prs in by_goal.items():
+        rating = org.get(key, "not_rated")
+        r = ratings[key]
+        fill, ink = RATING_COLOURS.get(rating, ("BDBDBD", "000000"))
+        rows.append({"group": key[0], "label": key[1], "value": view.ratio(*view.required_counts(prs)),
+                     "fill": "2F6FB3", "chip": ({"satisfied": "S", "unsatisfied": "U"}.get(rating, "NR"), fill, ink),
+                     "note": f"{r['satisfied']}/{sum(r.values())} projects satisfied",
+                     "title": f"{key[0]} {key[1]}: organization rating {rating.replace('_', ' ')}; "
+                              f"{r['satisfied']} satisfied, {r['unsatisfied']} unsatisfied, {r['not_rated']} not rated"})
+    return {"svg": charts.bar_rows(rows, width=760, label_width=170, note_width=170) if rows else None}
+
+
+def _practice_charts(data: dict, cols: list[dict]) -> list[dict]:
+    """One small chart per goal: coverage of each practice over the projects assessed on it."""
+    by_key: dict[tuple[str, str], list] = defaultdict(list)
+    for p in data.get("projects", []):
+        for pr in p.get("practices", []):
+            by_key[(pr["ruleset"], pr["practice"])].append(pr)
+    org = {(o["ruleset"], o["practice"]): o for o in data.get("organization", {}).get("practices", [])}
+    groups: dict[tuple[str, str], list] = {}
+    for c in cols:
+        key = (c["ruleset"], c["practice"])
+        prs = by_key[key]
+        o = org.get(key)
+        chip = None
+        if o:
+            fill, ink = colour(o["characterization"])
+            chip = (o["characterization"] + ("*" if o.get("judgment_required") else ""), fill, ink)
+        n = len([pr for pr in prs if not pr.get("tailoring")])
+        groups.setdefault((c["ruleset"], c["goal"]), []).append(
+            {"label": f"{c['practice']} {c['title']}", "value": view.ratio(*view.required_counts(prs)), "chip": chip,
+             "fill": "2F6FB3", "note": f"{n} proj.", "title": f"{c['practice']} {c['title']}: {n} project(s)"})
+    return [{"ruleset": rs, "goal": goal, "svg": charts.bar_rows(rows, width=600, label_width=250, note_width=92)}
+            for (rs, goal), rows in groups.items()]
+
+
+def _gaps(data: dict) -> dict:
+    rows = list(view.gap_rows(data))
+    total = len(rows)
+    if total > MAX_ROWS:
+        order = sorted(range(total), key=lambda i: view.severity_rank(rows[i]["severity"]))[:MAX_ROWS]
+        rows = [rows[i] for i in sorted(order)]
+    options = {k: sorted({r[k] for r in rows if r[k]}, key=str.lower) for k in ("project", "ruleset", "practice", "kind")}
+    options["severity"] = sorted({r["severity"] for r in rows if r["severity"]}, key=view.severity_rank)
+    severities = Counter(r["severity"] for r in view.gap_rows(data)) if total > MAX_ROWS else Counter(
+        r["severity"] for r in rows)
+    return {"rows": rows, "total": total, "options": options, "severities": severities}
+
+
+def context(data: dict) -> dict:
+    """Everything the template shows, as plain values."""
+    order = view.label_order(data)
+    projects = data.get("projects", [])
+    practices = [pr for p in projects for pr in p.get("practices", [])]
+    counts = view.count_labels(practices)
+    inp = data.get("input", {})
+    files = inp.get("files", [])
+    org = data.get("organization", {})
+    cols = _columns(data)
+    goal_ratings = [g for p in projects for g in p.get("goals", [])]
+    gaps = _gaps(data)
+    rejected = inp.get("rejected", [])
+    labels_used = list(order) + [k for k in counts if k not in order]
+    return {
+        "title": "Gap assessment report",
+        "data": data,
+        "order": labels_used,
+        "counts": counts,
+        "n_projects": len(projects),
+        "n_practices": len(practices),
+        "n_distinct": len(cols),
+        "coverage": view.overall_coverage(data),
+        "coverage_text": view.pct(view.overall_coverage(data), 1),
+        "coverage_ring": charts.ring(view.overall_coverage(data)),
+        "org_goals": view.goals_satisfied(org.get("goals", [])),
+        "project_goals": view.goals_satisfied(goal_ratings),
+        "judgment": sum(bool(o.get("judgment_required")) for o in org.get("practices", [])),
+        "fail_under": view.fail_under(data),
+        "distribution": charts.stacked_bar([(k, counts.get(k, 0)) for k in labels_used]),
+        "goal_chart": _goal_chart(data),
+        "practice_charts": _practice_charts(data, cols),
+        "cols": cols,
+        "heatmap": _heatmap(data, cols),
+        "gaps": gaps,
+        "rejected": rejected[:MAX_ROWS],
+        "n_rejected": len(rejected),
+        "files": files,
+        "rows": {k: sum(f.get(k, 0) for f in files) for k in ("rows_read", "rows_accepted", "rows_rejected",
+                                                             "rows_skipped")},
+        "errors": inp.get("errors", []),
+        "warnings": inp.get("warnings", []),
+        "meaning": MEANING,
+        "colours": COLOURS,
+        "rating_colours": RATING_COLOURS,
+        "max_rows": MAX_ROWS,
+        "max_heatmap": MAX_HEATMAP_PROJECTS,
+        "pct": view.pct,
+        "scale": "CMMI V2.0" if view.is_cmmi_v2(data) else "SCAMPI",
+    }
+
+
+def render(data: dict) -> str:
+    return _template().render(**context(data))
+
+
+def write(data: dict, path: Path) -> None:
+    Path(path).write_text(render(data), encoding="utf-8")
