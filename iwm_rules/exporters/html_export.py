@@ -97,22 +97,18 @@ def _heatmap(data: dict, cols: list[dict]) -> dict:
             "rulesets": _spans(cols, lambda c: c["ruleset"]), "goals": _spans(cols, lambda c: (c["ruleset"], c["goal"]))}
 
 
-def _goal_chart(data: dict) -> dict:
-    by_goal: dict[tuple[str, str], list] = defaultdict(list)
-    for p in data.get("projects", []):
-        for pr in p.get("practices", []):
-            by_goal[(pr["ruleset"], pr.get("goal", ""))].append(pr)
+def _goal_chart(data: dict, counts: dict) -> dict:
     ratings: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for p in data.get("projects", []):
         for g in p.get("goals", []):
             ratings[(g["ruleset"], g["goal"])][g["rating"]] += 1
     org = {(g["ruleset"], g["goal"]): g["rating"] for g in data.get("organization", {}).get("goals", [])}
     rows = []
-    for key, prs in by_goal.items():
+    for key, (adequate, required) in counts.items():
         rating = org.get(key, "not_rated")
         r = ratings[key]
         fill, ink = RATING_COLOURS.get(rating, ("BDBDBD", "000000"))
-        rows.append({"group": key[0], "label": key[1], "value": view.ratio(*view.required_counts(prs)),
+        rows.append({"group": key[0], "label": key[1], "value": view.ratio(adequate, required),
                      "fill": "2F6FB3", "chip": ({"satisfied": "S", "unsatisfied": "U"}.get(rating, "NR"), fill, ink),
                      "note": f"{r['satisfied']}/{sum(r.values())} projects satisfied",
                      "title": f"{key[0]} {key[1]}: organization rating {rating.replace('_', ' ')}; "
@@ -120,41 +116,66 @@ def _goal_chart(data: dict) -> dict:
     return {"svg": charts.bar_rows(rows, width=760, label_width=170, note_width=170) if rows else None}
 
 
-def _practice_charts(data: dict, cols: list[dict]) -> list[dict]:
+def _practice_charts(data: dict, cols: list[dict], counts: dict) -> list[dict]:
     """One small chart per goal: coverage of each practice over the projects assessed on it."""
-    by_key: dict[tuple[str, str], list] = defaultdict(list)
-    for p in data.get("projects", []):
-        for pr in p.get("practices", []):
-            by_key[(pr["ruleset"], pr["practice"])].append(pr)
+    assessed: Counter = Counter((pr["ruleset"], pr["practice"]) for p in data.get("projects", [])
+                                for pr in p.get("practices", []) if not pr.get("tailoring"))
     org = {(o["ruleset"], o["practice"]): o for o in data.get("organization", {}).get("practices", [])}
     groups: dict[tuple[str, str], list] = {}
     for c in cols:
         key = (c["ruleset"], c["practice"])
-        prs = by_key[key]
         o = org.get(key)
         chip = None
         if o:
             fill, ink = colour(o["characterization"])
             chip = (o["characterization"] + ("*" if o.get("judgment_required") else ""), fill, ink)
-        n = len([pr for pr in prs if not pr.get("tailoring")])
+        n = assessed[key]
         groups.setdefault((c["ruleset"], c["goal"]), []).append(
-            {"label": f"{c['practice']} {c['title']}", "value": view.ratio(*view.required_counts(prs)), "chip": chip,
+            {"label": f"{c['practice']} {c['title']}", "value": view.ratio(*counts[key]), "chip": chip,
              "fill": "2F6FB3", "note": f"{n} proj.", "title": f"{c['practice']} {c['title']}: {n} project(s)"})
     return [{"ruleset": rs, "goal": goal, "svg": charts.bar_rows(rows, width=600, label_width=250, note_width=92)}
             for (rs, goal), rows in groups.items()]
 
 
 def _gaps(data: dict) -> dict:
-    rows = list(view.gap_rows(data))
-    total = len(rows)
+    """The gap rows shown (all, or the :data:`MAX_ROWS` most severe in result order) and counts."""
+    ranks: list[int] = []
+    severities: Counter = Counter()
+    for p in data.get("projects", []):
+        for pr in p.get("practices", []):
+            for g in pr.get("gaps", ()):
+                sev = view.gap_severity(pr, g)
+                severities[sev] += 1
+                ranks.append(view.severity_rank(sev))
+    total = len(ranks)
     if total > MAX_ROWS:
-        order = sorted(range(total), key=lambda i: view.severity_rank(rows[i]["severity"]))[:MAX_ROWS]
-        rows = [rows[i] for i in sorted(order)]
+        keep = set(sorted(range(total), key=ranks.__getitem__)[:MAX_ROWS])
+        rows = list(view.gap_rows(data, keep))
+    else:
+        rows = list(view.gap_rows(data))
     options = {k: sorted({r[k] for r in rows if r[k]}, key=str.lower) for k in ("project", "ruleset", "practice", "kind")}
     options["severity"] = sorted({r["severity"] for r in rows if r["severity"]}, key=view.severity_rank)
-    severities = Counter(r["severity"] for r in view.gap_rows(data)) if total > MAX_ROWS else Counter(
-        r["severity"] for r in rows)
     return {"rows": rows, "total": total, "options": options, "severities": severities}
+
+
+def _coverage_counts(data: dict) -> tuple[dict, dict]:
+    """[adequate, required] required-work-product counts per (ruleset, goal) and per (ruleset, practice),
+    in one pass over the result (the numbers every coverage figure in it is the ratio of)."""
+    by_goal: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    by_practice: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for p in data.get("projects", []):
+        for pr in p.get("practices", []):
+            if pr.get("tailoring"):
+                continue
+            a = r = 0
+            for w in pr.get("work_products", ()):
+                if w.get("required", True):
+                    r += 1
+                    a += w.get("state") == "adequate"
+            for acc in (by_goal[(pr["ruleset"], pr.get("goal", ""))], by_practice[(pr["ruleset"], pr["practice"])]):
+                acc[0] += a
+                acc[1] += r
+    return by_goal, by_practice
 
 
 def context(data: dict) -> dict:
@@ -169,6 +190,10 @@ def context(data: dict) -> dict:
     cols = _columns(data)
     goal_ratings = [g for p in projects for g in p.get("goals", [])]
     gaps = _gaps(data)
+    by_goal, by_practice = _coverage_counts(data)
+    coverage = data.get("coverage")
+    if not isinstance(coverage, (int, float)):
+        coverage = view.ratio(sum(a for a, _ in by_practice.values()), sum(r for _, r in by_practice.values()))
     rejected = inp.get("rejected", [])
     labels_used = list(order) + [k for k in counts if k not in order]
     return {
@@ -179,16 +204,16 @@ def context(data: dict) -> dict:
         "n_projects": len(projects),
         "n_practices": len(practices),
         "n_distinct": len(cols),
-        "coverage": view.overall_coverage(data),
-        "coverage_text": view.pct(view.overall_coverage(data), 1),
-        "coverage_ring": charts.ring(view.overall_coverage(data)),
+        "coverage": coverage,
+        "coverage_text": view.pct(coverage, 1),
+        "coverage_ring": charts.ring(coverage),
         "org_goals": view.goals_satisfied(org.get("goals", [])),
         "project_goals": view.goals_satisfied(goal_ratings),
         "judgment": sum(bool(o.get("judgment_required")) for o in org.get("practices", [])),
         "fail_under": view.fail_under(data),
         "distribution": charts.stacked_bar([(k, counts.get(k, 0)) for k in labels_used]),
-        "goal_chart": _goal_chart(data),
-        "practice_charts": _practice_charts(data, cols),
+        "goal_chart": _goal_chart(data, by_goal),
+        "practice_charts": _practice_charts(data, cols, by_practice),
         "cols": cols,
         "heatmap": _heatmap(data, cols),
         "gaps": gaps,

@@ -76,16 +76,32 @@ def wp_name(practice: dict, wp_id: str | None) -> str:
     return wp_id
 
 
-def gap_rows(data: dict) -> Iterator[dict]:
-    """One flat record per gap, in result order."""
+def gap_rows(data: dict, keep: set[int] | None = None) -> Iterator[dict]:
+    """One flat record per gap, in result order (only the gaps numbered in ``keep``, when given)."""
+    n = -1
     for p in data.get("projects", []):
         for pr in p.get("practices", []):
-            for g in pr.get("gaps", []):
-                yield {"project": p["project"], "ruleset": pr["ruleset"], "goal": pr.get("goal", ""),
-                       "practice": pr["practice"], "title": pr.get("title", ""),
-                       "characterization": pr["characterization"], "kind": g.get("kind", ""),
-                       "work_product": wp_name(pr, g.get("work_product")), "message": g.get("message", ""),
-                       "action": g.get("action", ""), "severity": gap_severity(pr, g)}
+            gaps = pr.get("gaps")
+            if not gaps:
+                continue
+            if keep is not None and not any(n + 1 + i in keep for i in range(len(gaps))):
+                n += len(gaps)
+                continue
+            severity: dict[str, str] = {}
+            for f in pr.get("findings", []):
+                if f.get("kind") in ("gap", "weakness"):
+                    severity.setdefault(f.get("message"), f.get("severity") or "")
+            names = {w.get("id"): w.get("name") or w.get("id") for w in pr.get("work_products", [])}
+            base = {"project": p["project"], "ruleset": pr["ruleset"], "goal": pr.get("goal", ""),
+                    "practice": pr["practice"], "title": pr.get("title", ""), "characterization": pr["characterization"]}
+            for g in gaps:
+                n += 1
+                if keep is not None and n not in keep:
+                    continue
+                wp = g.get("work_product")
+                yield {**base, "kind": g.get("kind", ""), "work_product": names.get(wp, wp) if wp else "",
+                       "message": g.get("message", ""), "action": g.get("action", ""),
+                       "severity": g.get("severity") or severity.get(g.get("message"), "")}
 
 
 def count_labels(practices) -> Counter:
