@@ -95,7 +95,7 @@ def bar_rows(rows: list[dict], *, width: int = 960, label_width: int = 300, row_
                   + "".join(body) + "</svg>")
 
 
-def ring(value: float | None, *, size: int = 72) -> Markup:
+def ring(value: float | None, *, size: int = 60) -> Markup:
     """A small coverage ring with the percentage in the middle."""
     r = size / 2 - 6
     c = 2 * 3.141592653589793 * r
@@ -104,7 +104,7 @@ def ring(value: float | None, *, size: int = 72) -> Markup:
     half = size / 2
     return Markup(
         f'<svg class="ring" viewBox="0 0 {size} {size}" width="{size}" height="{size}" role="img" style="{FONT}">'
-        f'<circle cx="{half}" cy="{half}" r="{r:.2f}" fill="none" stroke="#E3E8EE" stroke-width="9"/>'
-        f'<circle cx="{half}" cy="{half}" r="{r:.2f}" fill="none" stroke="#2F6FB3" stroke-width="9" '
+        f'<circle cx="{half}" cy="{half}" r="{r:.2f}" fill="none" stroke="#E3E8EE" stroke-width="8"/>'
+        f'<circle cx="{half}" cy="{half}" r="{r:.2f}" fill="none" stroke="#2F6FB3" stroke-width="8" '
         f'stroke-dasharray="{c * frac:.2f} {c:.2f}" transform="rotate(-90 {half} {half})"/>'
         f'<title>coverage {_t(text)}</title></svg>')

@@ -13,6 +13,7 @@ Rendered with Jinja2, autoescaping every value.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -178,6 +179,16 @@ def _coverage_counts(data: dict) -> tuple[dict, dict]:
     return by_goal, by_practice
 
 
+def _when(value) -> str:
+    """``generated_at`` for people: 2026-11-30 08:17 UTC (the text as given when it does not parse)."""
+    try:
+        t = dt.datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return str(value or "")
+    t = t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def context(data: dict) -> dict:
     """Everything the template shows, as plain values."""
     order = view.label_order(data)
@@ -198,6 +209,7 @@ def context(data: dict) -> dict:
     labels_used = list(order) + [k for k in counts if k not in order]
     return {
         "title": "Gap assessment report",
+        "generated": _when(data.get("generated_at")),
         "data": data,
         "order": labels_used,
         "counts": counts,
