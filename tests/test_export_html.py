@@ -11,7 +11,6 @@ import struct
 import subprocess
 import tempfile
 import threading
-import time
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -82,14 +81,13 @@ def test_content_matches_the_result(page, data):
     assert refs.rows["heat-table"] == len(data["projects"])
     assert refs.rows["gap-table"] == gaps
     assert f"Gaps ({gaps})" in text
-    assert text.count('class="mono">tests/data/') == 0  # paths are shown as given
     for r in data["input"]["rejected"]:
         assert r["reason"] in text
     for f in data["input"]["files"]:
         assert f["sha256"][:16] in text
     for label in ("NA", "NY", "LI", "PI", "NI", "FI"):
         assert f'class="c c-{label}"' in text
-    assert "Customer-owned work environment" not in text or True  # justification is shown in the JSON, not required here
+    assert "Atlas · IWM.SP1.3: NA, tailored NA: Customer-owned work environment" in text
 
 
 def test_everything_is_escaped(page):
@@ -118,16 +116,14 @@ def test_big_results_are_capped_and_say_so(tmp_path, data):
         big["projects"].append(p)
     gaps = n * sum(len(pr["gaps"]) for pr in template["practices"])
     assert gaps > html_export.MAX_ROWS
-    t0 = time.perf_counter()
     path = export(big, tmp_path / "assessment.html")
-    took = time.perf_counter() - t0
     text = path.read_text(encoding="utf-8")
     refs = _parse(text)
     assert refs.rows["heat-table"] == html_export.MAX_HEATMAP_PROJECTS
     assert refs.rows["gap-table"] == html_export.MAX_ROWS
     assert f"lowest coverage out of {n}" in text
     assert f"Showing {html_export.MAX_ROWS} of {gaps} gaps" in text
-    assert path.stat().st_size < 8_000_000 and took < 30
+    assert path.stat().st_size < 8_000_000
 
 
 # ----------------------------------------------------------------------------- Chromium

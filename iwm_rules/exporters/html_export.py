@@ -80,8 +80,10 @@ def _heatmap(data: dict, cols: list[dict]) -> dict:
             if pr is None:
                 cells.append(None)
             else:
-                cov = view.pct(pr.get("coverage"))
-                cells.append((pr["characterization"], f"{p['project']} · {k[1]}: {pr['characterization']}, coverage {cov}"))
+                t = pr.get("tailoring") or {}
+                why = (f"tailored {t.get('kind', '')}: {t.get('justification') or 'no justification'}" if t
+                       else f"coverage {view.pct(pr.get('coverage'))}")
+                cells.append((pr["characterization"], f"{p['project']} · {k[1]}: {pr['characterization']}, {why}"))
         rows.append({"project": p["project"], "coverage": view.pct(p.get("coverage")), "cells": cells})
     org = {(o["ruleset"], o["practice"]): o for o in data.get("organization", {}).get("practices", [])}
     org_cells = []
