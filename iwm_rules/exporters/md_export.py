@@ -74,7 +74,10 @@ def render(data: dict) -> str:
         s, t = view.goals_satisfied(p.get("goals", []))
         rows.append([cell(p["project"], 60), view.pct(p.get("coverage"))] + [str(c.get(k, 0)) for k in order]
                     + [f"{s}/{t}"])
-    lines += _table(["Project", "Coverage", *order, "Goals satisfied"], rows, right=set(range(1, len(order) + 3)))
+    if rows:
+        lines += _table(["Project", "Coverage", *order, "Goals satisfied"], rows, right=set(range(1, len(order) + 3)))
+    else:
+        lines.append("No project assessed: no evidence row was accepted.")
     if len(projects) > MAX_PROJECTS:
         lines += ["", f"… and {len(projects) - MAX_PROJECTS} more project(s) in the full report."]
 
