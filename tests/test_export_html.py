@@ -88,6 +88,9 @@ def test_content_matches_the_result(page, data):
     for label in ("NA", "NY", "LI", "PI", "NI", "FI"):
         assert f'class="c c-{label}"' in text
     assert "Atlas · IWM.SP1.3: NA, tailored NA: Customer-owned work environment" in text
+    assert data["input"]["warnings"]
+    for w in data["input"]["warnings"]:
+        assert w["message"] in text
 
 
 def test_everything_is_escaped(page):
