@@ -36,7 +36,11 @@ _STATE = {"FI": ("satisfied", "pass"), "LI": ("satisfied", "pass"), "PI": ("not-
 
 def line(value, default: str = "") -> str:
     """One non-empty line without surrounding space (OSCAL markup-line / string values)."""
-    text = " ".join(str("" if value is None else value).split())
+    if value is None or value == "":
+        return default
+    text = value if isinstance(value, str) else str(value)
+    if text[0].isspace() or text[-1].isspace() or "  " in text or not text.isprintable():
+        text = " ".join(text.split())
     return text or default
 
 
@@ -86,7 +90,7 @@ class Ids:
         self.run = uuid.uuid5(_ROOT, key)
 
     def __call__(self, *parts) -> str:
-        return str(uuid.uuid5(self.run, json.dumps([str(p) for p in parts])))
+        return str(uuid.uuid5(self.run, "\x1f".join(map(str, parts))))
 
 
 def _file_resources(data: dict, ids: Ids) -> tuple[list[dict], dict[str, str]]:
@@ -124,8 +128,7 @@ def _observation(key: str, e: dict, ids: Ids, files: dict[str, str], collected: 
     etype = line(e.get("evidence_type"), "artifact")
     wp = line(e.get("work_product"), "(unnamed)")
     where = f"{e.get('file', '')}" + (f", sheet {e['sheet']}" if e.get("sheet") else "") + f", row {e.get('row', '')}"
-    details = [f"{k}: {line(e.get(k))}" for k in ("status", "date", "owner", "party", "location", "notes")
-               if line(e.get(k))]
+    details = [f"{k}: {v}" for k in ("status", "date", "owner", "party", "location", "notes") if (v := line(e.get(k)))]
     desc = f"{etype.capitalize()} '{wp}' for {e.get('practice', '')} in project {e.get('project', '')} ({where})."
     if details:
         desc += "\n\n" + "\n".join(f"- {d}" for d in details)
