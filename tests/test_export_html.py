@@ -88,6 +88,12 @@ def test_content_matches_the_result(page, data):
     for label in ("NA", "NY", "LI", "PI", "NI", "FI"):
         assert f'class="c c-{label}"' in text
     assert "Atlas · IWM.SP1.3: NA, tailored NA: Customer-owned work environment" in text
+    # heat map columns follow the catalogue (organization) order, whatever order projects list them in
+    shuffled = copy.deepcopy(data)
+    for p in shuffled["projects"]:
+        p["practices"].reverse()
+    heads = re.findall(r'<th class="pr" data-practice="([^"]+)"', html_export.render(shuffled))
+    assert heads == [o["practice"] for o in data["organization"]["practices"]]
     assert data["input"]["warnings"]
     for w in data["input"]["warnings"]:
         assert w["message"] in text

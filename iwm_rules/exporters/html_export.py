@@ -37,19 +37,23 @@ def _template():
 
 
 def _columns(data: dict) -> list[dict]:
-    """Heat map columns: every assessed practice, grouped by ruleset (result order) then goal."""
+    """Heat map columns: every assessed practice, grouped by ruleset (result order) then goal, in
+    catalogue order (the order of the organization's practices; first seen for any other)."""
     rs_index = {r["id"]: i for i, r in enumerate(data.get("rulesets", []))}
+    position = {(o["ruleset"], o["practice"]): i for i, o in enumerate(data.get("organization", {}).get("practices", []))}
     seen: dict[tuple[str, str], dict] = {}
     for p in data.get("projects", []):
         for pr in p.get("practices", []):
-            seen.setdefault((pr["ruleset"], pr["practice"]),
-                            {"ruleset": pr["ruleset"], "goal": pr.get("goal", ""), "practice": pr["practice"],
-                             "title": pr.get("title", "")})
+            key = (pr["ruleset"], pr["practice"])
+            if key not in seen:
+                seen[key] = {"ruleset": pr["ruleset"], "goal": pr.get("goal", ""), "practice": pr["practice"],
+                             "title": pr.get("title", ""), "pos": position.get(key, len(position) + len(seen))}
     cols = list(seen.values())
-    goal_first = {}
-    for i, c in enumerate(cols):
-        goal_first.setdefault((c["ruleset"], c["goal"]), i)
-    cols.sort(key=lambda c: (rs_index.get(c["ruleset"], len(rs_index)), goal_first[(c["ruleset"], c["goal"])]))
+    goal_pos: dict[tuple[str, str], int] = {}
+    for c in cols:
+        g = (c["ruleset"], c["goal"])
+        goal_pos[g] = min(goal_pos.get(g, c["pos"]), c["pos"])
+    cols.sort(key=lambda c: (rs_index.get(c["ruleset"], len(rs_index)), goal_pos[(c["ruleset"], c["goal"])], c["pos"]))
     return cols
 
 
