@@ -152,3 +152,14 @@ def test_cmmi_v2_labels_keep_their_state(tmp_path, data):
         states.setdefault(label, set()).add(f["target"]["status"]["state"])
     assert states["FM"] == {"satisfied"} and states["DM"] == {"not-satisfied"}
     assert "LM" in states and states["LM"] == {"satisfied"}
+
+
+def test_streamed_big_file_is_the_same_document(tmp_path, data, monkeypatch):
+    pytest.importorskip("orjson", reason="streaming uses orjson")
+    whole = _write(data, tmp_path, "whole.json")
+    monkeypatch.setattr(oscal_export, "STREAM_OVER", 5)  # stream this small result as if it were big
+    path = export(data, tmp_path / "streamed.json", "oscal")
+    raw = path.read_text(encoding="utf-8")
+    assert "\n" not in raw.strip()  # compact
+    assert json.loads(raw) == whole
+    assert schema_errors(json.loads(raw)) == []

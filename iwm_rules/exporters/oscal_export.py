@@ -30,6 +30,9 @@ from .labels import MEANING
 NS = "https://github.com/iwm-rules/ns/oscal"
 OSCAL_VERSION = "1.2.1"
 _ROOT = uuid.uuid5(uuid.NAMESPACE_URL, NS)
+#: above this many evidence items the file is written compact, one observation at a time
+STREAM_OVER = 10_000
+_OBSERVATIONS = "\u0000observations\u0000"  # placeholder in the skeleton, never a real value
 _STATE = {"FI": ("satisfied", "pass"), "LI": ("satisfied", "pass"), "PI": ("not-satisfied", "fail"),
           "NI": ("not-satisfied", "fail"), "NY": ("not-satisfied", "other"), "NA": ("not-satisfied", "other")}
 
@@ -124,29 +127,42 @@ def _evidence(data: dict) -> list[tuple[str, dict]]:
     return list(seen.items())
 
 
+#: observation props: (OSCAL name, evidence record key)
+_OBS_PROPS = (("project", "project"), ("ruleset", "ruleset"), ("practice", "practice"), ("status", "status"),
+              ("date", "date"), ("owner", "owner"), ("party", "party"), ("reuse-via", "reuse_via"))
+
+
+def _observation_uuid(key: str, e: dict, ids: Ids) -> str:
+    return ids("observation", key, e.get("file"), e.get("sheet"), e.get("row"), e.get("project"), e.get("practice"),
+               line(e.get("work_product"), "(unnamed)"))
+
+
 def _observation(key: str, e: dict, ids: Ids, files: dict[str, str], collected: str) -> dict:
     etype = line(e.get("evidence_type"), "artifact")
     wp = line(e.get("work_product"), "(unnamed)")
     where = f"{e.get('file', '')}" + (f", sheet {e['sheet']}" if e.get("sheet") else "") + f", row {e.get('row', '')}"
-    details = [f"{k}: {v}" for k in ("status", "date", "owner", "party", "location", "notes") if (v := line(e.get(k)))]
+    details = [f"- {k}: {v}" for k in ("status", "date", "owner", "party", "location", "notes") if (v := line(e.get(k)))]
     desc = f"{etype.capitalize()} '{wp}' for {e.get('practice', '')} in project {e.get('project', '')} ({where})."
     if details:
-        desc += "\n\n" + "\n".join(f"- {d}" for d in details)
+        desc += "\n\n" + "\n".join(details)
+    obs = {"uuid": _observation_uuid(key, e, ids),
+           "title": line(f"{e.get('project', '')} {e.get('practice', '')}: {wp}"),
+           "description": desc,
+           "props": [{"name": "evidence-type", "ns": NS, "value": etype}]
+           + [{"name": n, "ns": NS, "value": v} for n, k in _OBS_PROPS if (v := line(e.get(k)))],
+           "methods": ["INTERVIEW" if etype == "affirmation" else "EXAMINE"],
+           "types": ["finding" if etype == "weakness" else "control-objective"]}
+    raw = line(e.get("practice_raw"))
+    if raw and raw != e.get("practice"):
+        obs["props"].append({"name": "practice-raw", "ns": NS, "value": raw})
     file_ref = files.get(str(e.get("file", "")))
-    return _with({"uuid": ids("observation", key, e.get("file"), e.get("sheet"), e.get("row"), e.get("project"),
-                              e.get("practice"), wp),
-                  "title": line(f"{e.get('project', '')} {e.get('practice', '')}: {wp}"),
-                  "description": desc,
-                  "methods": ["INTERVIEW" if etype == "affirmation" else "EXAMINE"]},
-                 props=props(evidence_type=etype, project=e.get("project"), ruleset=e.get("ruleset"),
-                             practice=e.get("practice"),
-                             practice_raw=e.get("practice_raw") if e.get("practice_raw") != e.get("practice") else "", status=e.get("status"),
-                             date=e.get("date"), owner=e.get("owner"), party=e.get("party"),
-                             reuse_via=e.get("reuse_via")),
-                 types=["finding" if etype == "weakness" else "control-objective"],
-                 relevant_evidence=[{"href": f"#{file_ref}", "description": line(where)}] if file_ref else None,
-                 collected=collected,
-                 remarks=line(e.get("weakness")) and f"Weakness noted: {line(e.get('weakness'))}")
+    if file_ref:
+        obs["relevant-evidence"] = [{"href": f"#{file_ref}", "description": line(where)}]
+    obs["collected"] = collected
+    weakness = line(e.get("weakness"))
+    if weakness:
+        obs["remarks"] = f"Weakness noted: {weakness}"
+    return obs
 
 
 def _finding(p: dict, pr: dict, ids: Ids, obs_of: dict[str, str], refs: dict) -> dict:
@@ -202,7 +218,8 @@ def _reviewed_controls(data: dict) -> dict:
             "control-selections": selections or [{"include-all": {}}]}
 
 
-def build(data: dict) -> dict:
+def _skeleton(data: dict):
+    """(document with a placeholder for the observations, iterator of the observations)."""
     ids = Ids(data)
     as_of = data.get("as_of", "")
     ts = timestamp(data.get("generated_at"), as_of)
@@ -214,8 +231,7 @@ def build(data: dict) -> dict:
                                         + "; ".join(f"{r['id']} {r.get('version', '')} ({line(r.get('title'))})"
                                                     for r in rulesets) + "."})
     evidence = _evidence(data)
-    observations = [_observation(k, e, ids, files, ts) for k, e in evidence]
-    obs_of = {k: o["uuid"] for (k, _e), o in zip(evidence, observations)}
+    obs_of = {k: _observation_uuid(k, e, ids) for k, e in evidence}
     by_ref = bool(data.get("evidence"))
 
     def refs(link, p, pr):
@@ -236,7 +252,7 @@ def build(data: dict) -> dict:
                     "reviewed-controls": _reviewed_controls(data)},
                    props=props(as_of=as_of, coverage=view.pct(view.overall_coverage(data), 1),
                                rows_rejected=len(data.get("input", {}).get("rejected", []))),
-                   observations=observations, findings=findings)
+                   observations=[_OBSERVATIONS] if evidence else None, findings=findings)
     doc = {"uuid": ids("document"),
            "metadata": {"title": f"iwm-rules assessment results as of {as_of}", "last-modified": ts,
                         "version": line(as_of, "1"), "oscal-version": OSCAL_VERSION,
@@ -246,15 +262,40 @@ def build(data: dict) -> dict:
                          "remarks": "No separate assessment plan: the back-matter resource names the rulesets."},
            "results": [result],
            "back-matter": {"resources": resources}}
-    return {"assessment-results": doc}
+    observations = (_observation(k, e, ids, files, ts) for k, e in evidence)
+    return {"assessment-results": doc}, observations
+
+
+def build(data: dict) -> dict:
+    """The whole OSCAL document as a dict."""
+    doc, observations = _skeleton(data)
+    result = doc["assessment-results"]["results"][0]
+    if "observations" in result:
+        result["observations"] = list(observations)
+    return doc
 
 
 def write(data: dict, path: Path) -> None:
-    doc = build(data)
+    """Indented for small results; compact and streamed one observation at a time above
+    :data:`STREAM_OVER` evidence items, so a 200k-row run never holds every observation at once."""
     try:
         import orjson
     except ImportError:
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, ensure_ascii=False)
+            json.dump(build(data), fh, indent=1, ensure_ascii=False)
         return
-    Path(path).write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    if len(data.get("evidence") or ()) <= STREAM_OVER:
+        Path(path).write_bytes(orjson.dumps(build(data), option=orjson.OPT_INDENT_2))
+        return
+    doc, observations = _skeleton(data)
+    head, sep, tail = orjson.dumps(doc).partition(orjson.dumps([_OBSERVATIONS]))
+    with open(path, "wb") as fh:
+        fh.write(head)
+        if sep:
+            fh.write(b"[")
+            for i, obs in enumerate(observations):
+                if i:
+                    fh.write(b",")
+                fh.write(orjson.dumps(obs))
+            fh.write(b"]")
+        fh.write(tail)
