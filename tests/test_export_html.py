@@ -292,3 +292,32 @@ def test_the_offline_check_sees_a_page_that_fetches(tmp_path):
     with _Recorder() as proxy:
         _run_chromium(bad.resolve().as_uri(), "--virtual-time-budget=3000", "--dump-dom", proxy_port=proxy.port)
     assert any("cdn.example.invalid" in r for r in proxy.page_requests()), proxy.requests
+
+
+def test_gap_filters_work_in_chromium(page, data, tmp_path):
+    """Drive the page's own filter script in a real browser: a project filter, then a heat-map click."""
+    probe = """<script>
+(function () {
+  var s = document.querySelector('select[data-filter="project"]');
+  s.value = "Borealis"; s.dispatchEvent(new Event("change"));
+  var visible = function () {
+    return Array.prototype.filter.call(document.querySelectorAll("#gap-table tbody tr"), function (r) { return !r.hidden; });
+  };
+  document.body.setAttribute("data-project-shown", document.getElementById("gap-shown").textContent + "/" + visible().length);
+  document.querySelector("#gap-reset").click();
+  var cell = document.querySelector('#heat-table tr[data-project="Cygnus"] td.c-NI');
+  var heads = document.querySelectorAll("#heat-table th[data-practice]");
+  cell.click();
+  document.body.setAttribute("data-cell", heads[cell.cellIndex - 2].getAttribute("data-practice") + "/" + visible().length);
+}());
+</script></body>"""
+    probed = tmp_path / "probe.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    with _Recorder() as proxy:
+        res = _run_chromium(probed.resolve().as_uri(), "--virtual-time-budget=5000", "--dump-dom", proxy_port=proxy.port)
+    assert res.returncode == 0, res.stderr[-2000:]
+    gaps = {p["project"]: {pr["practice"]: len(pr["gaps"]) for pr in p["practices"]} for p in data["projects"]}
+    n = sum(gaps["Borealis"].values())
+    assert f'data-project-shown="{n}/{n}"' in res.stdout
+    practice, shown = re.search(r'data-cell="([^"/]+)/(\d+)"', res.stdout).groups()
+    assert int(shown) == gaps["Cygnus"][practice] > 0
