@@ -321,3 +321,14 @@ def test_gap_filters_work_in_chromium(page, data, tmp_path):
     assert f'data-project-shown="{n}/{n}"' in res.stdout
     practice, shown = re.search(r'data-cell="([^"/]+)/(\d+)"', res.stdout).groups()
     assert int(shown) == gaps["Cygnus"][practice] > 0
+
+
+def test_capability_levels_section(data):
+    from .test_export_md import _with_levels
+
+    assert 'id="levels"' not in html_export.render(data)
+    text = html_export.render(_with_levels(data))
+    section = text.split('<section id="levels">', 1)[1].split("</section>", 1)[0]
+    assert "<th>IWM</th>" in section and "<strong>CL2</strong>" in section
+    assert "<strong>not rated (at least CL1)</strong>*" in section
+    assert 'class="lab r-satisfied" title="ML2 satisfied"' in section

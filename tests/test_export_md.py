@@ -88,3 +88,25 @@ def test_cmmi_v2_labels_and_a_bounded_project_table(data):
     assert len(rows) == md_export.MAX_PROJECTS
     assert "20 more project(s)" in text
     assert len(text) < 65536  # fits a GitHub pull-request comment
+
+
+def _with_levels(data):
+    d = copy.deepcopy(data)
+    rec = {"process_area": "IWM", "capability_level": "CL2", "at_least": "CL2", "ml2": "satisfied", "ml3": "unsatisfied",
+           "goals": {"specific": "satisfied", "GG2": "satisfied", "GG3": "unsatisfied"}, "judgment_required": False}
+    d["projects"][0]["levels"] = [rec]
+    d["organization"]["levels"] = [dict(rec, capability_level="not_rated", at_least="CL1", ml2="not_rated",
+                                        judgment_required=True)]
+    return d
+
+
+def test_capability_levels_when_generic_practices_were_assessed(data):
+    assert "Capability levels" not in md_export.render(data)
+    text = md_export.render(_with_levels(data))
+    header, rows = _table(text, "| Project | IWM |")
+    assert rows[0] == [data["projects"][0]["project"], "CL2, ML2 yes, ML3 no"]
+    assert rows[-1] == ["**organization**", "not rated (at least CL1)\\*, ML2 not rated, ML3 no"]
+    only_specific = _with_levels(data)
+    only_specific["projects"][0]["levels"][0]["goals"]["GG2"] = "absent"
+    only_specific["organization"]["levels"][0]["goals"]["GG2"] = "absent"
+    assert "Capability levels" not in md_export.render(only_specific)

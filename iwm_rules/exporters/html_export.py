@@ -185,6 +185,30 @@ def _coverage_counts(data: dict) -> tuple[dict, dict]:
     return by_goal, by_practice
 
 
+def _levels(data: dict) -> dict | None:
+    """Capability levels per process area (rows: projects, then the organization), if assessed."""
+    rows = view.level_rows(data)
+    if not rows:
+        return None
+    areas = sorted({r.get("process_area", "") for _, recs, _ in rows for r in recs})
+    projects = [r for r in rows if not r[2]]
+    shown = projects[:MAX_HEATMAP_PROJECTS] + [r for r in rows if r[2]]
+    table = []
+    for name, recs, is_org in shown:
+        by_area = {r.get("process_area", ""): r for r in recs}
+        cells = []
+        for a in areas:
+            r = by_area.get(a)
+            cells.append(None if r is None else {"level": view.level_text(r), "ml2": r.get("ml2", "not_rated"),
+                                                 "ml3": r.get("ml3", "not_rated"),
+                                                 "judgment": bool(r.get("judgment_required")),
+                                                 "title": r.get("note") or r.get("scale_note") or ""})
+        table.append({"name": name, "org": is_org, "cells": cells})
+    notes = sorted({r["scale_note"] for _, recs, _ in rows for r in recs if r.get("scale_note")})
+    return {"areas": areas, "rows": table, "notes": notes, "projects": len(projects),
+            "shown": min(len(projects), MAX_HEATMAP_PROJECTS), "capped": len(projects) > MAX_HEATMAP_PROJECTS}
+
+
 def _when(value) -> str:
     """``generated_at`` for people: 2026-11-30 08:17 UTC (the text as given when it does not parse)."""
     try:
@@ -234,6 +258,7 @@ def context(data: dict) -> dict:
         "practice_charts": _practice_charts(data, cols, by_practice),
         "cols": cols,
         "heatmap": _heatmap(data, cols),
+        "levels": _levels(data),
         "gaps": gaps,
         "rejected": rejected[:MAX_ROWS],
         "n_rejected": len(rejected),

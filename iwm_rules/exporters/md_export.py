@@ -81,6 +81,23 @@ def render(data: dict) -> str:
     if len(projects) > MAX_PROJECTS:
         lines += ["", f"… and {len(projects) - MAX_PROJECTS} more project(s) in the full report."]
 
+    levels = view.level_rows(data)
+    if levels:
+        areas = sorted({r.get("process_area", "") for _, recs, _ in levels for r in recs})
+        ready = {"satisfied": "yes", "unsatisfied": "no"}
+        rows = []
+        for name, recs, is_org in [r for r in levels if not r[2]][:MAX_PROJECTS] + [r for r in levels if r[2]]:
+            by_area = {r.get("process_area"): r for r in recs}
+            rows.append([("**organization**" if is_org else cell(name, 60))] + [
+                "–" if a not in by_area else
+                cell(f"{view.level_text(by_area[a])}{'*' if by_area[a].get('judgment_required') else ''}, "
+                     f"ML2 {ready.get(by_area[a].get('ml2'), 'not rated')}, ML3 {ready.get(by_area[a].get('ml3'), 'not rated')}")
+                for a in areas])
+        lines += ["", "### Capability levels", ""]
+        lines += _table(["Project", *[cell(a, 20) for a in areas]], rows)
+        if any(r.get("judgment_required") for _, recs, _ in levels for r in recs):
+            lines += ["", "\\* subject to team judgment."]
+
     gaps = sorted(view.gap_rows(data), key=lambda g: view.severity_rank(g["severity"]))
     lines += ["", f"### Top gaps ({min(len(gaps), MAX_GAPS)} of {len(gaps)})", ""]
     if gaps:

@@ -151,3 +151,22 @@ def goals_satisfied(goals) -> tuple[int, int]:
 
 def pct(value: float | None, digits: int = 0) -> str:
     return "n/a" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def level_rows(data: dict) -> list[tuple[str, list[dict], bool]]:
+    """(project or 'organization', capability-level records, is the organization) when generic
+    practices were assessed (some process area has a GG2 rating); empty otherwise: specific
+    goals alone say only CL0/CL1."""
+    rows = [(p["project"], p.get("levels") or [], False) for p in data.get("projects", [])]
+    rows.append(("organization", (data.get("organization") or {}).get("levels") or [], True))
+    if not any((r.get("goals") or {}).get("GG2", "absent") != "absent" for _, recs, _ in rows for r in recs):
+        return []
+    return [row for row in rows if row[1]]
+
+
+def level_text(rec: dict) -> str:
+    """'CL2' or 'not rated (at least CL1)'."""
+    level = rec.get("capability_level", "")
+    if level == "not_rated":
+        return f"not rated (at least {rec.get('at_least', 'CL0')})"
+    return level
