@@ -9,7 +9,7 @@ from .errors import EvidenceError, EvidenceFileError
 from .evidence import load_evidence
 from .exporters import FORMATS, export
 from .model import CMMI_V2_LABELS
-from .ruleset import load_mappings, load_ruleset, shipped_ids
+from .ruleset import load_bridge, load_mappings, load_ruleset, shipped_ids
 
 
 def select_rulesets(requested: list) -> tuple[list, bool]:
@@ -21,16 +21,23 @@ def select_rulesets(requested: list) -> tuple[list, bool]:
 
 def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring=None, as_of: dt.date | None = None,
                    project: str | None = None, layout: str = "auto", reuse: bool = True,
-                   engine: str = "auto", mappings_file: Path | None = None, limits=None) -> Assessment:
+                   engine: str = "auto", mappings_file: Path | None = None, limits=None, bridge: bool = True,
+                   legend_file: Path | None = None) -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
 
     Without ``rulesets``, each project is assessed against the shipped rulesets its own
     accepted evidence refers to (so a transition project's ITIL evidence does not make every
-    other project "not implemented" on ITIL practices).
+    other project "not implemented" on ITIL practices); rows carried by the CMMI V2.0/V3.0
+    bridge refer to the ruleset of the practice they reach. ``bridge=False`` turns the bridge
+    off; ``mappings_file`` adds to it. ``legend_file``: marks of the document x practice matrix.
     """
+    from .evidence.matrix import load_legend
+
     selected, auto = select_rulesets(rulesets or [])
     extra = load_mappings(mappings_file) if mappings_file else ()
-    evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits)
+    legend = load_legend(legend_file) if legend_file else None
+    evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits,
+                             bridge=load_bridge(), use_bridge=bridge, legend=legend)
     if evidence.errors:
         raise EvidenceError(evidence.errors)
     empty = [f for f in evidence.files if f.layout == "none"]
@@ -67,8 +74,47 @@ def relabel(data: dict) -> dict:
     for pr in out["organization"]["practices"]:
         pr["characterization"] = CMMI_V2_LABELS[pr["characterization"]]
         pr["instances"] = {CMMI_V2_LABELS[k]: v for k, v in pr["instances"].items()}
+    for p in out["projects"]:
+        for pr in p["practices"]:
+            if "recorded" in pr:
+                pr["recorded"] = CMMI_V2_LABELS[pr["recorded"]]
+    for d in out.get("disagreements", []):
+        d["recorded"] = CMMI_V2_LABELS[d["recorded"]]
+        d["characterization"] = CMMI_V2_LABELS[d["characterization"]]
     out["scale"] = "cmmi-v2"
     return out
+
+
+def nothing_accepted_text(data: dict) -> str:
+    """Why nothing was assessed: what each file named (projects, practice ids) and why no row was used."""
+    parts = []
+    for f in data["input"]["files"]:
+        found = f.get("found")
+        if not found:
+            continue
+        name = Path(f["path"]).name
+        projects = ", ".join(found["projects"][:5]) + (" ..." if found["n_projects"] > 5 else "")
+        head = f"{name}: found {found['n_projects']} project(s) ({projects or 'none named'}) and " \
+               f"{found['n_practices']} practice id(s)"
+        related = found.get("related") or {}
+        if related:
+            head += (f"; {len(related)} of them reach our practices through the CMMI V2.0/V3.0 bridge or a mapping ("
+                     + ", ".join(f"{k} -> {'/'.join(v)}" for k, v in list(related.items())[:6])
+                     + (" ..." if len(related) > 6 else "") + ")")
+        elif found.get("bridge_off"):
+            head += f"; {len(found['bridge_off'])} of them would reach IWM/WP through the CMMI V2.0/V3.0 bridge, which is off (--no-bridge)"
+        why = []
+        sk = f.get("skipped", {})
+        if sk.get("placeholder"):
+            why.append(f"{sk['placeholder']} evidence row(s) are template placeholders ('Evidence name', 'link')")
+        if f["rows_rejected"]:
+            why.append(f"{f['rows_rejected']} row(s) were rejected (see input.rejected)")
+        if not why:
+            why.append("no row names an artifact, affirmation, weakness or rating")
+        parts.append(head + ", but " + " and ".join(why)
+                     + ": nothing to rate; fill in the evidence rows (for an OEdb kit, the '5 OE' rows under the PLAN and "
+                       "MC practices with the OE reference and URL)")
+    return "; ".join(parts)
 
 
 def summary_text(result: Assessment, *, scale: str = "scampi") -> str:
@@ -108,6 +154,13 @@ def summary_text(result: Assessment, *, scale: str = "scampi") -> str:
     lines.append(f"{'organization':24} {'':>8}  " + " ".join(f"{counts[k]:>3}" for k in order) + f"  {sat}/{len(org['goals'])}")
     if judg:
         lines.append(f"{judg} organization-level characterization(s) include PI/NI instances: judgment_required, the appraisal team decides")
+    br = data["input"].get("bridge") or {}
+    if br.get("rows"):
+        reached = ", ".join(f"{r} ({n})" for r, n in br["rulesets"].items())
+        lines.append(f"CMMI V2.0/V3.0 bridge (derived, not an official model mapping): {br['rows']} row(s) reached {reached}")
+    for d in data.get("disagreements", []):
+        lines.append(f"{d['project']} {d['practice']}: recorded {d['recorded_as']}, evidence supports "
+                     f"{labels[d['characterization']]}: {d['reason']}")
     if data["input"]["rejected"]:
         lines.append(f"{len(data['input']['rejected'])} rejected row(s): see input.rejected in assessment.json")
     return "\n".join(lines)
