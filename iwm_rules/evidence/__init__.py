@@ -211,9 +211,10 @@ def _found(frames: list[pd.DataFrame], br, off_bridge: dict, limit: int = 60) ->
                 practices.setdefault(normalize_practice_key(v), " ".join(str(v).split()))
     related = {raw: [t[0] for t in br.targets[k]] for k, raw in practices.items() if k in br.targets}
     off = {raw: off_bridge[k] for k, raw in practices.items() if k in off_bridge}
+    ids = [raw for raw in practices.values() if raw in related or raw in off] + \
+        [raw for raw in practices.values() if raw not in related and raw not in off]  # what can be rated first
     return {"projects": list(projects)[:limit], "n_projects": len(projects),
-            "practices": list(practices.values())[:limit], "n_practices": len(practices),
-            "related": related, "bridge_off": off}
+            "practices": ids[:4 * limit], "n_practices": len(practices), "related": related, "bridge_off": off}
 
 
 def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:
