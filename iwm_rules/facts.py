@@ -207,7 +207,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         if len(weak) else pd.DataFrame(columns=["project", "practice", "n_weaknesses", "weakness_text"])
     oagg = art_other[art_other["reuse_role"] != "supporting"].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
         if len(art_other) else pd.DataFrame(columns=["project", "practice", "n_other_evidence"])
-    sp = t[t["reuse_role"] == "supporting"]
+    sp = t[(t["reuse_role"] == "supporting") & (t["is_artifact"] | t["is_affirmation"])]  # notes support nothing
     sagg2 = sp.groupby(["project", "practice"]).size().rename("n_supporting").reset_index() \
         if len(sp) else pd.DataFrame(columns=["project", "practice", "n_supporting"])
     if len(pgrid):

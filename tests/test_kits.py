@@ -202,12 +202,17 @@ def test_a_partial_mapping_does_not_carry_the_teams_rating(tmp_path):
     path = oedb(tmp_path / "kit.xlsx", [
         ("PLAN 3.3", [instance("PLAN 3.3", "Orion", rating="FM", strength="Dependencies negotiated early"),
                       ("Orion", "Orion critical dependencies list", "u1")]),
+        # notes alone, carried by a partial mapping, support nothing
+        ("MC 3.3", [instance("MC 3.3", "Orion", strength="Workplace survey every quarter", rating="FM")]),
     ])
     res, data = run([path], tmp_path / "o")
     assert res.exit_code == 0, res.output
-    sp22 = practices(data)["IWM.SP2.2"]
+    chars = practices(data)
+    sp22 = chars["IWM.SP2.2"]
     assert "recorded" not in sp22 and data["disagreements"] == []
     assert sp22["strengths"][0]["via"] == "bridge PLAN 3.3 -> IWM.SP2.2 (subset)"
+    sp13 = chars["IWM.SP1.3"]
+    assert sp13["characterization"] == "NI" and sp13["strengths"][0]["text"] == "Workplace survey every quarter"
 
 
 # --------------------------------------------------------------------------- the real kit
