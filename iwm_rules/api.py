@@ -158,6 +158,9 @@ def summary_text(result: Assessment, *, scale: str = "scampi") -> str:
     if br.get("rows"):
         reached = ", ".join(f"{r} ({n})" for r, n in br["rulesets"].items())
         lines.append(f"CMMI V2.0/V3.0 bridge (derived, not an official model mapping): {br['rows']} row(s) reached {reached}")
+    off = sum("(--no-bridge)" in r["hint"] for r in data["input"]["rejected"])
+    if off:
+        lines.append(f"CMMI V2.0/V3.0 bridge off (--no-bridge): {off} rejected row(s) carry ids it would relate")
     for d in data.get("disagreements", []):
         lines.append(f"{d['project']} {d['practice']}: recorded {d['recorded_as']}, evidence supports "
                      f"{labels[d['characterization']]}: {d['reason']}")

@@ -141,6 +141,19 @@ def test_v2_ids_rate_iwm_and_wp_through_the_bridge_with_no_flags(tmp_path):
     assert "would reach IWM/WP through the CMMI V2.0/V3.0 bridge, which is off" in off.output
 
 
+def test_no_bridge_summary_says_how_many_rows_it_left_out(tmp_path):
+    path = oedb(tmp_path / "kit.xlsx", [
+        ("IWM SP 1.1", [instance("IWM SP 1.1", "Orion"), ("Orion", "Orion tailored process", "u0")]),
+        ("PLAN 2.7", [instance("PLAN 2.7", "Orion"), ("Orion", "Orion project plan", "u1")]),
+    ])
+    res, data = run([path, "--no-bridge"], tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    assert [r["id"] for r in data["rulesets"]] == ["cmmi-svc-iwm"]
+    assert "bridge off (--no-bridge): 1 rejected row(s) carry ids it would relate" in res.output
+    res, data = run([path], tmp_path / "on")
+    assert [r["id"] for r in data["rulesets"]] == ["cmmi-svc-iwm", "cmmi-svc-wp"] and data["input"]["rejected"] == []
+
+
 def test_mappings_add_to_the_bridge(tmp_path):
     path = oedb(tmp_path / "kit.xlsx", [
         ("PLAN 2.7", [instance("PLAN 2.7", "Orion"), ("Orion", "Orion project plan", "u1")]),
