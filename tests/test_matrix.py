@@ -231,14 +231,15 @@ def test_read_date_odd_values():
 def test_a_matrix_with_a_project_column_and_bridged_v2_columns(tmp_path, iwm):
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["Project", "Artifact", "PLAN 2.7", "MC 3.1", "Status"])
+    # headers carry the practice title after the id, as kits print them
+    ws.append(["Project", "Artifact", "PLAN 2.7\nDevelop the project plan", "MC 3.1 - Manage the project", "Status"])
     ws.append(["Lyra", "Lyra project plan", "X", None, "approved"])
     ws.append(["Vega", "Vega status report", None, "S", "draft"])
     ws.append([None, None, None, None, None])
     path = tmp_path / "two.xlsx"
     wb.save(path)
     ev, f = load(path, iwm)
-    assert (f.rows_accepted, f.evidence_items) == (2, 2)
+    assert (f.layout, f.rows_accepted, f.evidence_items) == ("matrix", 2, 2)
     t = ev.table.set_index("project")
     assert t.loc["Lyra", "practice"] == "WP.SP2.7" and t.loc["Lyra", "reuse_via"] == "bridge PLAN 2.7 -> WP.SP2.7 (equal)"
     assert (t.loc["Vega", "practice"], t.loc["Vega", "status"]) == ("IWM.SP1.5", "draft")

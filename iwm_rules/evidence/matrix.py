@@ -37,9 +37,11 @@ NAME_HEADERS = {header_key(h) for h in ("name", "document", "document name", "wo
                                         "artifact", "artifact name", "artefact", "document title")}
 FOOTER_LABELS = ("comment", "characterisation", "characterization", "rating", "recommendation", "reference", "grading")
 RECORDED_LABELS = ("characterisation", "characterization", "rating")
-#: a practice-id column header: CMMI style (``MC 2.1``, ``IWM SP 1.1``, ``WP.SP2.7``) or dotted ids (``TPS.PLAN``)
+#: a practice-id column header: CMMI style (``MC 2.1``, ``IWM SP 1.1``, ``WP.SP2.7``) or dotted ids (``TPS.PLAN``),
+#: alone or followed by the practice's title (``MC 2.1 - Track actual results``, or on a second line)
 PRACTICE_HEADER = re.compile(
-    r"^(?:[A-Za-z]{2,6}\s*[._-]?\s*(?:(?:SP|GP)\s*[._-]?\s*)?\d+(?:\.\d+)+|[A-Z]{2,}[A-Z0-9]*(?:\.[A-Z0-9]+){1,3})$")
+    r"^((?:[A-Za-z]{2,6}\s*[._-]?\s*(?:(?:SP|GP)\s*[._-]?\s*)?\d+(?:\.\d+)+|[A-Z]{2,}[A-Z0-9]*(?:\.[A-Z0-9]+){1,3}))"
+    r"(?:\s*(?:[-:\u2013|]|\n)\s*\S.*|\s+[A-Za-z(].*)?$", re.DOTALL)
 KINDS = ("mapped", "sufficient", "attention", "follow_up", "unverified", "none")
 
 #: mark -> kind; marks compare case-insensitively after trimming
@@ -126,12 +128,13 @@ def find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
     ``date:<n>`` per date column (n = priority), and other canonical columns."""
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         name_at = next((j for j, c in enumerate(row) if header_key(c) in NAME_HEADERS), None)
-        practice_cols = [j for j, c in enumerate(row) if isinstance(c, str) and PRACTICE_HEADER.match(c.strip())]
+        ids = {j: PRACTICE_HEADER.match(c.strip()) for j, c in enumerate(row) if isinstance(c, str)}
+        practice_cols = [j for j, m in ids.items() if m]
         if name_at is None or len(practice_cols) < 2:
             continue
         cols: dict[int, str] = {name_at: "work_product"}
         for j in practice_cols:
-            cols[j] = "@" + " ".join(str(row[j]).split())
+            cols[j] = "@" + " ".join(ids[j].group(1).split())
         for j, c in enumerate(row):
             if j in cols or c is None or c == "":
                 continue
