@@ -104,3 +104,21 @@ def test_observations_with_a_project_column_and_words_for_types(tmp_path, iwm):
     assert (f.layout, f.rows_accepted, f.rows_rejected) == ("observations", 3, 0)
     assert sorted(ev.table["project"]) == ["Lyra", "Vega", "Vega"]
     assert list(ev.table["evidence_type"]) == ["weakness", "observation", "observation"]
+
+
+@pytest.mark.parametrize("headers", [
+    ["Practice", "Type", "Notes", "Note (ZH)"],
+    ["Abbr", "Note Type", "Chinese Note", "English Note"],
+])
+def test_english_note_is_the_text_whatever_the_column_order(tmp_path, iwm, headers):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    english_first = "english" not in headers[2].lower() and "chinese" not in headers[2].lower()
+    row = ["IWM SP 1.4", "S", "Plans integrated monthly", "计划每月整合"]
+    ws.append(row if english_first else [row[0], row[1], row[3], row[2]])
+    path = tmp_path / "n.xlsx"
+    wb.save(path)
+    ev = load_evidence([path], iwm, project="Lyra")
+    t = ev.table.iloc[0]
+    assert (t["strength"], t["notes"]) == ("Plans integrated monthly", f"{headers[3 if english_first else 2]}: 计划每月整合")

@@ -39,12 +39,14 @@ TYPES = {
 
 def _note_column(key: str) -> str | None:
     """'en' for an English note column, 'other' for another language's, None if not a note column."""
+    if key in _NOTE_WORDS:
+        return "en"
     for word in _NOTE_WORDS:
-        if key == word:
-            return "en"
-        if key.endswith(word) or key.startswith(word):
-            lang = key[:-len(word)] if key.endswith(word) else key[len(word):]
-            return "en" if lang in _ENGLISH else "other" if 1 < len(lang) <= 10 else None
+        for lang in (key[:-len(word)] if key.endswith(word) else None, key[len(word):] if key.startswith(word) else None):
+            if lang in _ENGLISH:
+                return "en"
+            if lang and 1 < len(lang) <= 10 and lang.isalpha():
+                return "other"
     return None
 
 
