@@ -88,7 +88,8 @@ def hint_unmapped(rej: pd.DataFrame, bridge: Bridge, off_bridge: dict[str, list[
     """Say, for a rejected V2.0/V3.0 id, whether the bridge relates it (and is off) or has no row for it."""
     if not len(rej):
         return rej
-    mask = (rej["column"] == "practice") & rej["value"].astype(str).str.match(V2_ID.pattern)
+    mask = (rej["column"] == "practice") & rej["value"].astype(str).str.match(V2_ID.pattern) \
+        & ~rej["hint"].astype(str).str.startswith("did you mean")  # a near miss of our own id keeps its hint
     if not mask.any():
         return rej
     rej = rej.copy()
