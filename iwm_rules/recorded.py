@@ -34,7 +34,7 @@ GENERIC_REASON = {
 
 def _source(t: pd.DataFrame, i: int) -> dict:
     out = {"ref": int(i), "file": str(t.at[i, "file"]), "sheet": str(t.at[i, "sheet"]), "row": int(t.at[i, "row"])}
-    if t.at[i, "reuse_via"]:
+    if "reuse_via" in t and t.at[i, "reuse_via"]:
         out["via"] = str(t.at[i, "reuse_via"])
     return out
 
@@ -65,19 +65,20 @@ def attach(projects: list[dict], table: pd.DataFrame, *, bridge_targets: set[str
     recorded: dict[tuple[str, str], tuple[str, dict]] = {}
     bridged_projects: set[str] = set()
     if len(t):
-        cols = set(t.columns)
-        text = {c: (t[c].fillna("").astype(str).to_numpy() if c in cols else np.full(len(t), "", dtype=object))
-                for c in ("strength", "recommendation", "recorded", "reuse_role", "reuse_via", "notes")}
-        for i in np.flatnonzero(text["strength"] != ""):
+        def filled(c: str) -> np.ndarray:
+            return (t[c].fillna("") != "").to_numpy() if c in t else np.zeros(len(t), dtype=bool)
+
+        for i in np.flatnonzero(filled("strength")):
             key = (t.at[i, "project"], t.at[i, "practice"])
-            strengths[key].append({"text": text["strength"][i], **_source(t, i)})
-        for i in np.flatnonzero(text["recommendation"] != ""):
+            strengths[key].append({"text": str(t.at[i, "strength"]), **_source(t, i)})
+        for i in np.flatnonzero(filled("recommendation")):
             key = (t.at[i, "project"], t.at[i, "practice"])
-            recommendations[key].append({"text": text["recommendation"][i], **_source(t, i)})
-        full = np.isin(text["reuse_role"], ["own", "full", ""])
-        for i in np.flatnonzero((text["recorded"] != "") & full):
-            recorded.setdefault((t.at[i, "project"], t.at[i, "practice"]), (text["recorded"][i], _source(t, i)))
-        bridged_projects = set(t.loc[pd.Series(text["reuse_via"]).str.startswith("bridge ").to_numpy(), "project"])
+            recommendations[key].append({"text": str(t.at[i, "recommendation"]), **_source(t, i)})
+        full = t["reuse_role"].isin(["own", "full"]).to_numpy() if "reuse_role" in t else np.ones(len(t), dtype=bool)
+        for i in np.flatnonzero(filled("recorded") & full):
+            recorded.setdefault((t.at[i, "project"], t.at[i, "practice"]), (str(t.at[i, "recorded"]), _source(t, i)))
+        if "reuse_via" in t:
+            bridged_projects = set(t.loc[t["reuse_via"].astype(str).str.startswith("bridge ").to_numpy(), "project"])
     disagreements = []
     for p in projects:
         for rec in p["practices"]:

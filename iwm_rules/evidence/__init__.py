@@ -203,10 +203,10 @@ def _found(frames: list[pd.DataFrame], br, off_bridge: dict, limit: int = 60) ->
     projects: dict[str, None] = {}
     practices: dict[str, str] = {}
     for f in frames:
-        for v in f.get("project", pd.Series(dtype=object)).dropna():
+        for v in f.get("project", pd.Series(dtype=object)).dropna().unique():
             if str(v).strip():
                 projects.setdefault(str(v).strip(), None)
-        for v in f.get("practice", pd.Series(dtype=object)).dropna():
+        for v in f.get("practice", pd.Series(dtype=object)).dropna().unique():
             if str(v).strip():
                 practices.setdefault(normalize_practice_key(v), " ".join(str(v).split()))
     related = {raw: [t[0] for t in br.targets[k]] for k, raw in practices.items() if k in br.targets}

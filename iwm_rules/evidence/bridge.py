@@ -68,7 +68,9 @@ def expand(acc: pd.DataFrame, bridge: Bridge, catalogue: Catalogue) -> pd.DataFr
     if not multi or not len(acc):
         return acc
     via = acc["reuse_via"] != ""
-    norm = acc["practice_raw"].map(normalize_practice_key)
+    if not via.any():
+        return acc
+    norm = _keys(acc["practice_raw"].where(via, ""))
     parts = [acc]
     for key, more in multi.items():
         rows = acc[via & (norm == key)]
@@ -108,6 +110,11 @@ def hint_unmapped(rej: pd.DataFrame, bridge: Bridge, off_bridge: dict[str, list[
     return rej
 
 
+def _keys(raw: pd.Series) -> pd.Series:
+    """Normalized practice ids, computed once per distinct spelling."""
+    return raw.map({u: normalize_practice_key(u) for u in raw.unique()})
+
+
 def _short(ids: list[str], limit: int = 12) -> str:
     return ", ".join(ids[:limit]) + (" ..." if len(ids) > limit else "")
 
@@ -121,7 +128,7 @@ def usage(table: pd.DataFrame, bridge: Bridge) -> dict:
     t = table[table["reuse_via"].astype(str).str.startswith("bridge ")]
     if not len(t):
         return info
-    key = t["practice_raw"].map(normalize_practice_key)
+    key = _keys(t["practice_raw"])
     src = t["file"].astype(str) + "\x00" + t["sheet"].astype(str) + "\x00" + t["row"].astype(str)
     info["items"] = int(len(t))
     info["rows"] = int(src.nunique())
