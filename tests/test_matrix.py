@@ -80,9 +80,10 @@ def test_kit_matrix_dates_notes_and_odd_date_cells(tmp_path, iwm):
     assert t.loc[(5, "WP.SP2.7"), "date"] == pd_ts(2026, 6, 1)  # the latest date wins over 'var'
     assert str(t.loc[(6, "IWM.SP1.5"), "date"]) == "NaT" and str(t.loc[(7, "WP.SP2.7"), "date"]) == "NaT"
     assert t.loc[(4, "IWM.SP1.1"), "notes"] == "category P; signed off"
-    odd = {(w["row"], w["column"]): w for w in ev.warnings if "date cell" in w.get("message", "")}
+    odd = {(w["row"], w["column"]): w for w in ev.warnings if "date is left blank" in w.get("message", "")}
     assert set(odd) == {(5, "Release Date"), (6, "Release Date"), (7, "Release Date"), (7, "Latest Date")}
     assert odd[(5, "Release Date")]["value"] == "var"
+    assert odd[(5, "Release Date")]["message"] == "Release Date 'var' is not a date: the document's date is left blank"
     assert "formula" in odd[(7, "Release Date")]["message"] and "zero date" in odd[(7, "Latest Date")]["message"]
     assert any("PLAN 1.1" in w["message"] and "1 mark(s) are not used" in w["message"] for w in ev.warnings)
 

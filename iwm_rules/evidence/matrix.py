@@ -272,7 +272,8 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
             d, odd = read_date(cell(r, j))
             if odd:
                 warnings.append({"file": file, "sheet": sheet_name, "row": rownum, "column": str(header[j]),
-                                 "value": str(cell(r, j)), "message": f"date cell is {odd}; the date is left blank"})
+                                 "value": str(cell(r, j)),
+                                 "message": f"{header[j]} {str(cell(r, j))!r} is {odd}: the document's date is left blank"})
             if d is not None and date is None:
                 date = d
         notes = []
