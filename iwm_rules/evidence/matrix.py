@@ -85,6 +85,8 @@ def load_legend(path: str | Path) -> dict[str, str]:
         data = load_yaml(p)
     except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
         raise LegendError(f"{p}: not a valid YAML legend ({' '.join(str(exc).split())[:200]})") from None
+    except (TypeError, ValueError, RecursionError):  # e.g. a list used as a mapping key
+        raise LegendError(f"{p}: not a valid YAML legend (marks must be plain text keys)") from None
     usage = "write 'marks: {X: mapped, G: sufficient, A: attention, F: follow_up, \"?\": unverified}'"
     if not isinstance(data, dict) or not isinstance(data.get("marks"), dict):
         raise LegendError(f"{p}: a legend needs a 'marks' mapping; {usage}")
@@ -99,9 +101,11 @@ def load_legend(path: str | Path) -> dict[str, str]:
         if mark == "__duplicate_keys__":
             raise LegendError(f"{p}: mark {marks[mark][0][0]!r} is given twice (line {marks[mark][0][1]})")
         if not isinstance(mark, (str, int, float, bool)) or not str(mark).strip() or len(str(mark)) > 40:
-            raise LegendError(f"{p}: mark {str(mark)[:40]!r} must be a short text")
+            shown = repr(str(mark)[:40]) if isinstance(mark, (str, int, float, bool)) else f"of type {type(mark).__name__}"
+            raise LegendError(f"{p}: mark {shown} must be a short text")
         if not isinstance(kind, str) or kind not in KINDS:
-            raise LegendError(f"{p}: mark {mark!r}: kind must be one of {', '.join(KINDS)}, not {str(kind)[:40]!r}")
+            shown = repr(kind[:40]) if isinstance(kind, str) else f"a {type(kind).__name__}"  # never expand aliases
+            raise LegendError(f"{p}: mark {mark!r}: kind must be one of {', '.join(KINDS)}, not {shown}")
         mark = "yes" if mark is True else "no" if mark is False else mark
         out = {k: v for k, v in out.items() if mark_key(k) != mark_key(mark)}
         out[str(mark)] = kind
