@@ -145,6 +145,8 @@ def find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
             key = header_key(c)
             prio = _date_priority(key)
             canon = HEADER_TO_COLUMN.get(key)
+            if prio is None and canon == "date":  # "Last updated", "Version date", ...
+                prio = 0 if "last" in key else 1
             if prio is not None:
                 cols[j] = f"date:{prio}"
             elif canon in ("project", "owner", "status", "location", "notes", "party") and canon not in cols.values():
