@@ -111,9 +111,10 @@ def nothing_accepted_text(data: dict) -> str:
             why.append(f"{f['rows_rejected']} row(s) were rejected (see input.rejected)")
         if not why:
             why.append("no row names an artifact, affirmation, weakness or rating")
-        parts.append(head + ", but " + " and ".join(why)
-                     + ": nothing to rate; fill in the evidence rows (for an OEdb kit, the '5 OE' rows under the PLAN and "
-                       "MC practices with the OE reference and URL)")
+        todo = ("fill in the '5 OE' rows (OE reference, URL) under the PLAN and MC practices" if "oedb" in f["layout"]
+                else "name the documents and mark them under the practice columns" if "matrix" in f["layout"]
+                else "fill in the evidence rows")
+        parts.append(head + ", but " + " and ".join(why) + f": nothing to rate; {todo}")
     return "; ".join(parts)
 
 
