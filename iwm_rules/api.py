@@ -85,6 +85,23 @@ def relabel(data: dict) -> dict:
     return out
 
 
+def kit_lines(data: dict, labels: dict) -> list[str]:
+    """Summary lines over the plain JSON result: rows carried by the CMMI V2.0/V3.0 bridge, and
+    every practice whose recorded characterization the evidence does not support."""
+    lines = []
+    br = data["input"].get("bridge") or {}
+    if br.get("rows"):
+        reached = ", ".join(f"{r} ({n})" for r, n in br["rulesets"].items())
+        lines.append(f"CMMI V2.0/V3.0 bridge (derived, not an official model mapping): {br['rows']} row(s) reached {reached}")
+    off = sum("(--no-bridge)" in r["hint"] for r in data["input"]["rejected"])
+    if off:
+        lines.append(f"CMMI V2.0/V3.0 bridge off (--no-bridge): {off} rejected row(s) carry ids it would relate")
+    for d in data.get("disagreements", []):
+        lines.append(f"{d['project']} {d['practice']}: recorded {d['recorded_as']}, evidence supports "
+                     f"{labels.get(d['characterization'], d['characterization'])}: {d['reason']}")
+    return lines
+
+
 def nothing_accepted_text(data: dict) -> str:
     """Why nothing was assessed: what each file named (projects, practice ids) and why no row was used."""
     parts = []
@@ -155,16 +172,7 @@ def summary_text(result: Assessment, *, scale: str = "scampi") -> str:
     lines.append(f"{'organization':24} {'':>8}  " + " ".join(f"{counts[k]:>3}" for k in order) + f"  {sat}/{len(org['goals'])}")
     if judg:
         lines.append(f"{judg} organization-level characterization(s) include PI/NI instances: judgment_required, the appraisal team decides")
-    br = data["input"].get("bridge") or {}
-    if br.get("rows"):
-        reached = ", ".join(f"{r} ({n})" for r, n in br["rulesets"].items())
-        lines.append(f"CMMI V2.0/V3.0 bridge (derived, not an official model mapping): {br['rows']} row(s) reached {reached}")
-    off = sum("(--no-bridge)" in r["hint"] for r in data["input"]["rejected"])
-    if off:
-        lines.append(f"CMMI V2.0/V3.0 bridge off (--no-bridge): {off} rejected row(s) carry ids it would relate")
-    for d in data.get("disagreements", []):
-        lines.append(f"{d['project']} {d['practice']}: recorded {d['recorded_as']}, evidence supports "
-                     f"{labels[d['characterization']]}: {d['reason']}")
+    lines.extend(kit_lines(data, labels))
     if data["input"]["rejected"]:
         lines.append(f"{len(data['input']['rejected'])} rejected row(s): see input.rejected in assessment.json")
     return "\n".join(lines)
