@@ -11,7 +11,7 @@ from .exporters import FORMATS, export, relabel, summary
 from .paths import unique_files
 from .generic import parse_areas
 from .model import Ruleset
-from .ruleset import load_mappings, load_ruleset, shipped_ids, tailoring_applies_to
+from .ruleset import load_bridge, load_mappings, load_ruleset, shipped_ids, tailoring_applies_to
 
 
 def select_rulesets(requested: list, apply_to: tuple[str, ...] = ()) -> tuple[list, bool]:
@@ -28,7 +28,8 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
                    project: str | None = None, layout: str = "auto", reuse: bool = True,
                    engine: str = "auto", mappings_file: Path | None = None, limits=None,
                    input_warnings: list[dict] | None = None,
-                   apply_to: str | tuple[str, ...] | None = None) -> Assessment:
+                   apply_to: str | tuple[str, ...] | None = None, bridge: bool = True,
+                   legend_file: Path | None = None) -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
 
     A file reached more than once in ``files`` is read once, with a warning in
@@ -36,15 +37,23 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
 
     Without ``rulesets``, each project is assessed against the shipped rulesets its own
     accepted evidence refers to (so a transition project's ITIL evidence does not make every
-    other project "not implemented" on ITIL practices).
+    other project "not implemented" on ITIL practices); rows carried by the CMMI V2.0/V3.0
+    bridge refer to the ruleset of the practice they reach. ``bridge=False`` turns the bridge
+    off; ``mappings_file`` adds to it. ``legend_file``: marks of the document x practice matrix.
+    ``apply_to``: process areas a generic ruleset is applied to (default: its own list, or the
+    tailoring file's ``applies_to``).
     """
+    from .evidence.matrix import load_legend
+
     files, duplicates = unique_files(files)
     areas = parse_areas(apply_to)
     if not areas and isinstance(tailoring, (str, Path)):
         areas = tailoring_applies_to(tailoring)
     selected, auto = select_rulesets(rulesets or [], areas)
     extra = load_mappings(mappings_file) if mappings_file else ()
-    evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits)
+    legend = load_legend(legend_file) if legend_file else None
+    evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits,
+                             bridge=load_bridge(), use_bridge=bridge, legend=legend)
     if evidence.errors:
         raise EvidenceError(evidence.errors)
     empty = [f for f in evidence.files if f.layout == "none"]

@@ -13,7 +13,8 @@ from .evidence import Evidence
 from .facts import build_facts
 from .levels import levels as rate_levels
 from .model import Mapping, Ruleset, Tailoring
-from .ruleset import load_mappings, load_ruleset, load_standard_rules, load_tailoring
+from .recorded import attach as attach_team_notes
+from .ruleset import bridge_notes, load_mappings, load_ruleset, load_standard_rules, load_tailoring
 from .scoring import score
 
 SCHEMA_VERSION = "1"
@@ -90,6 +91,21 @@ def catalogue_records(rulesets: list[Ruleset]) -> list[dict]:
     } for rs in rulesets]
 
 
+def bridge_summary(bridge: dict) -> dict:
+    """``input.bridge``: whether the CMMI V2.0/V3.0 bridge was on and how many rows reached which rulesets."""
+    return {"enabled": bool(bridge.get("enabled", False)), "provenance": "derived", "rows": bridge.get("rows", 0),
+            "items": bridge.get("items", 0), "rulesets": dict(bridge.get("rulesets", {}))}
+
+
+def bridge_rows_used(bridge: dict) -> list[dict]:
+    """Every bridge row that carried evidence, with its justification and the rows it carried."""
+    used = bridge.get("mappings", [])
+    notes = bridge_notes() if used else {}
+    return [{"from": m.from_, "to": m.to, "relationship": m.relationship, "source": m.source,
+             "provenance": m.provenance, "bridge": True, "note": notes.get((m.from_, m.to), ""), "rows": n}
+            for m, n in used]
+
+
 def as_rulesets(items) -> list[Ruleset]:
     return [r if isinstance(r, Ruleset) else load_ruleset(r) for r in items]
 
@@ -124,6 +140,9 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
     for p in projects:
         p["levels"] = rate_levels(p["goals"])
     organization["levels"] = rate_levels(organization["goals"], organization["practices"])
+    bridge = evidence.bridge or {}
+    disagreements = attach_team_notes(projects, evidence.table, bridge_targets=set(bridge.get("targets", ())),
+                                      bridge_reached=set(bridge.get("rulesets", {})))
     data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "iwm-rules", "version": __version__},
@@ -137,9 +156,11 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
                          for r in evidence.rejected.to_dict("records")],
             "errors": [{"file": e.path, "message": e.message} for e in evidence.errors],
             "warnings": list(evidence.warnings),
+            "bridge": bridge_summary(bridge),
         },
         "mappings_used": [{"from": m.from_, "to": m.to, "relationship": m.relationship, "source": m.source}
-                          for m in maps],
+                          for m in maps] + bridge_rows_used(bridge),
+        "disagreements": disagreements,
         "scopes": {p: sorted(r) for p, r in scopes.items()} if scopes else None,
         "tailoring": tailoring.path if isinstance(tailoring, Tailoring) else None,
         "projects": projects,

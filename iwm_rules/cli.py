@@ -203,18 +203,26 @@ def main():
 @click.argument("evidence", nargs=-1, required=True)
 @common_assess_options
 @click.option("--project", help="Project name for rows without one (files with no project column).")
-@click.option("--layout", type=click.Choice(["auto", "long", "piid", "oedb"]), default="auto", show_default=True,
+@click.option("--layout", type=click.Choice(["auto", "long", "piid", "oedb", "matrix", "observations"]), default="auto",
+              show_default=True,
               help="Evidence layout: long (one row per item), piid (one row per project x practice), "
-                   "oedb (appraisal-kit objective-evidence database); auto detects it per sheet.")
+                   "oedb (appraisal-kit objective-evidence database), matrix (documents x practice ids, cells are "
+                   "marks), observations (practice, note type W/S/R, note); auto detects it per sheet.")
 @click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
-              help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices.")
+              help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices; "
+                   "adds to the shipped CMMI V2.0/V3.0 bridge.")
+@click.option("--no-bridge", is_flag=True,
+              help="Do not apply the shipped CMMI V2.0/V3.0 bridge (PLAN/MC ids -> IWM/WP practices).")
+@click.option("--legend", "legend_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="YAML legend of document x practice matrix marks (marks: {MARK: mapped|sufficient|attention|"
+                   "follow_up|unverified|none}).")
 @click.option("--max-uncompressed-mb", type=click.IntRange(1), default=1024, show_default=True,
               help="Refuse a workbook that inflates to more than this many MiB (zip-bomb guard).")
 @click.option("--max-ratio", type=click.FloatRange(1), callback=_finite, default=200.0, show_default=True,
               help="Refuse a workbook part compressed more than this ratio (zip-bomb guard).")
 @pretty_option
 def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, apply_to, project,
-           layout, mappings_file, max_uncompressed_mb, max_ratio, pretty):
+           layout, mappings_file, no_bridge, legend_file, max_uncompressed_mb, max_ratio, pretty):
     """Assess EVIDENCE files (xlsx, xlsm, csv; folders are searched) and write reports to OUTDIR.
 
     Prints a summary per project; the full result is in OUTDIR/assessment.json.
@@ -230,6 +238,7 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
         result = api.run_assessment(files, rulesets=list(rulesets), tailoring=tailoring, as_of=as_of,
                                     project=project, layout=layout, reuse=not no_reuse, engine=engine,
                                     mappings_file=mappings_file, input_warnings=duplicates, apply_to=apply_to,
+                                    bridge=not no_bridge, legend_file=legend_file,
                                     limits=_limits(max_uncompressed_mb, max_ratio))
     except EvidenceError as exc:
         raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
@@ -244,7 +253,9 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
         n = len(result.data["input"]["rejected"])
         why = (f"{n} row(s) rejected: see input.rejected in {where}" if n else
                f"every row was skipped: see input.files[].skipped in {where}")
-        click.echo(f"error: no evidence row was accepted, nothing assessed; {printable(why)}", err=True)
+        found = summary.nothing_accepted_text(data)
+        click.echo(f"error: no evidence row was accepted, nothing assessed; {printable(why)}"
+                   + (f"; {printable(found)}" if found else ""), err=True)
         sys.exit(EXIT_INPUT)
     click.echo(text)
     for path in written:

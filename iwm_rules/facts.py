@@ -120,7 +120,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     ok_pairs = {f"{r}|{s}" for r, statuses in accept.items() for s in statuses.split(",")}
     t["status_ok"] = (t["status"] == "") | (t["ruleset"].astype(str) + "|" + t["status"].astype(str)).isin(ok_pairs)
     t["fresh"] = t["age_days"].isna() | (t["age_days"] <= t["ruleset"].map(max_age))
-    t["adequate"] = t["status_ok"] & t["fresh"]
+    # a reviewer's judgement (document x practice matrix mark F) makes an artifact inadequate
+    t["adequate"] = t["status_ok"] & t["fresh"] & (t["judged"] != "inadequate" if "judged" in t else True)
     t["unapproved"] = ~t["status_ok"]
     t["stale"] = ~t["fresh"]
     t["is_artifact"] = t["evidence_type"] == "artifact"
@@ -141,6 +142,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     pair_hits = pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["practice", "work_product", "work_product_id"])
     art_i = art.reset_index().rename(columns={"index": "_i"})
     matched = art_i.merge(pair_hits, on=["practice", "work_product"], how="inner").set_index("_i")
+    if "judged" in matched:  # an unverified mapping (matrix mark ?) is other evidence: it lifts NI to PI at most
+        matched = matched[matched["judged"] != "unverified"]
     matched_idx = set(matched.index)
     art_other = art[~art.index.isin(matched_idx)]
 
@@ -205,7 +208,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         if len(weak) else pd.DataFrame(columns=["project", "practice", "n_weaknesses", "weakness_text"])
     oagg = art_other[art_other["reuse_role"] != "supporting"].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
         if len(art_other) else pd.DataFrame(columns=["project", "practice", "n_other_evidence"])
-    sp = t[t["reuse_role"] == "supporting"]
+    sp = t[(t["reuse_role"] == "supporting") & (t["is_artifact"] | t["is_affirmation"])]  # notes support nothing
     sagg2 = sp.groupby(["project", "practice"]).size().rename("n_supporting").reset_index() \
         if len(sp) else pd.DataFrame(columns=["project", "practice", "n_supporting"])
     if len(pgrid):

@@ -54,6 +54,8 @@ KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 STANDARD_RULES_FILE = "standard-rules.yaml"
 MAPPINGS_FILE = "mappings.yaml"
+#: the shipped CMMI V2.0/V3.0 bridge: kit practice ids (``PLAN 2.7``) -> our practices
+BRIDGE_FILE = "mappings-cmmi-v2.yaml"
 
 
 # --------------------------------------------------------------------------- ids
@@ -92,7 +94,7 @@ def shipped_ids() -> dict[str, Path]:
     """``{ruleset id: path}`` of every shipped framework ruleset."""
     out: dict[str, Path] = {}
     for path in sorted(shipped_dir().glob("*.yaml")):
-        if path.name in (STANDARD_RULES_FILE, MAPPINGS_FILE):
+        if path.name == STANDARD_RULES_FILE or path.name.startswith("mappings"):
             continue
         out[path.stem] = path
     return out
@@ -478,8 +480,12 @@ def load_mappings(path: str | Path | None, rulesets: list[Ruleset] | None = None
     ck = _Checker(str(path))
     data = _read(path, ck)
     out = []
-    if data is not None and ck.keys(data, {"mappings", "source", "provenance_note", "description"}, {"mappings"}, "mappings file"):
+    if data is not None and ck.keys(data, {"mappings", "source", "provenance_note", "description", "external"},
+                                    {"mappings"}, "mappings file"):
         known = {p.id for rs in rulesets or [] for p in rs.practices}
+        # an ``external`` file (the CMMI V2.0/V3.0 bridge) relates another framework's ids (``from``),
+        # which no ruleset holds, to our practices (``to``)
+        external = bool(ck.text(data, "external"))
         for node in data.get("mappings") or []:
             if not ck.keys(node, {"from", "to", "relationship", "source", "provenance", "note"}, {"from", "to", "relationship"}, "mapping"):
                 continue
@@ -488,8 +494,10 @@ def load_mappings(path: str | Path | None, rulesets: list[Ruleset] | None = None
                 ck.add("type", _line(node, "relationship"), f"relationship must be one of {', '.join(sorted(RELATIONSHIPS))}")
             m = Mapping(from_=ck.text(node, "from"), to=ck.text(node, "to"), relationship=rel,
                         source=ck.text(node, "source"), provenance=ck.text(node, "provenance", "derived"))
+            if external and not (m.source and node.get("provenance")):
+                ck.add("missing-field", _line(node), f"bridge row {m.from_} -> {m.to}: give its 'source' and 'provenance'")
             if rulesets is not None:
-                missing = [e for e in (m.from_, m.to) if e not in known]
+                missing = [e for e in ((m.to,) if external else (m.from_, m.to)) if e not in known]
                 if missing:
                     if strict:
                         for e in missing:
@@ -499,6 +507,22 @@ def load_mappings(path: str | Path | None, rulesets: list[Ruleset] | None = None
     if ck.issues:
         raise RulesetError(ck.issues)
     return tuple(out)
+
+
+def load_bridge(path: str | Path | None = None) -> tuple[Mapping, ...]:
+    """The CMMI V2.0/V3.0 bridge (shipped ``mappings-cmmi-v2.yaml`` unless ``path``): every row derived."""
+    return load_mappings(path or shipped_dir() / BRIDGE_FILE)
+
+
+def bridge_notes(path: str | Path | None = None) -> dict[tuple[str, str], str]:
+    """``{(from, to): justification}`` of the bridge rows (their ``note``)."""
+    ck = _Checker(str(path or shipped_dir() / BRIDGE_FILE))
+    data = _read(Path(ck.path), ck)
+    out = {}
+    for node in (data or {}).get("mappings") or []:
+        if isinstance(node, dict):
+            out[(str(node.get("from", "")).strip(), str(node.get("to", "")).strip())] = str(node.get("note") or "").strip()
+    return out
 
 
 # --------------------------------------------------------------------------- tailoring

@@ -22,17 +22,22 @@ import pandas as pd
 from ..errors import EvidenceFileError
 from ..model import Mapping, Ruleset
 from ..ruleset import Catalogue, normalize_practice_key
+from . import bridge as bridging
 from . import long as long_layout
-from . import oedb, piid
+from . import matrix, observations, oedb, piid
 from .columns import REPORT_EVIDENCE_HEADER, column_letter, resolve_duplicates
 from .names import project_variants
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
-#: layout name -> (header finder, candidate builder); detection tries them in this order
+#: layout name -> (header finder, candidate builder); detection tries them in this order.
+#: A builder may hand back, in ``frame.attrs``: ``rejected`` (cells it rejected itself),
+#: ``warnings``, and ``note_rows`` (rows holding team notes only, counted as skipped headings).
 READERS = {
     "oedb": (oedb.find_header, oedb.candidate_frame),
     "piid": (piid.find_header, piid.candidate_frame),
+    "matrix": (matrix.find_header, matrix.candidate_frame),
     "long": (long_layout.find_header, long_layout.candidate_frame),
+    "observations": (observations.find_header, observations.candidate_frame),
 }
 LAYOUTS = ("auto", *READERS)
 
@@ -51,9 +56,11 @@ class FileReport:
     #: why rows were skipped: blank, heading (titles, header rows, layout headings),
     #: placeholder (template text such as "Evidence name"), other_sheet (sheets with no evidence header)
     skipped: dict = field(default_factory=lambda: {"blank": 0, "heading": 0, "placeholder": 0, "other_sheet": 0})
+    #: for a file that yields no accepted row: the projects and practice ids it names (what was found)
+    found: dict | None = None
 
     def as_record(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if v is not None or k != "found"}
 
 
 @dataclass
@@ -65,6 +72,8 @@ class Evidence:
     files: list[FileReport] = field(default_factory=list)
     errors: list[EvidenceFileError] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    #: rows that reached our practices through the CMMI V2.0/V3.0 bridge (``bridge.usage``)
+    bridge: dict = field(default_factory=dict)
 
     @property
     def projects(self) -> list[str]:
@@ -93,20 +102,27 @@ def external_practices(mappings: tuple[Mapping, ...], catalogue: Catalogue) -> d
 
 
 def _detect(rows: list[list], layout: str):
+    """(layout, (header index, columns)) of a sheet. Auto: the layout whose header row comes
+    first wins (a data row below a long-layout header may look like a matrix header); on the
+    same row, the order of READERS decides."""
     names = READERS if layout == "auto" else [layout]
+    best = None
     for name in names:
         found = READERS[name][0](rows)
-        if found:
-            return name, found
-    return None, None
+        if found and (best is None or found[0] < best[1][0]):
+            best = (name, found)
+    return best if best else (None, None)
 
 
 def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None, layout: str = "auto",
-                  limits=None, mappings: tuple[Mapping, ...] = ()) -> Evidence:
+                  limits=None, mappings: tuple[Mapping, ...] = (), bridge: tuple[Mapping, ...] = (),
+                  use_bridge: bool = True, legend: dict | None = None) -> Evidence:
     """Read every evidence file; a file that cannot be read is listed in ``errors``.
 
     ``mappings`` may relate practices of other frameworks (e.g. CMMI V2.0 ids in an OEdb) to
     selected practices; rows of such practices are then accepted for the mapped practice.
+    ``bridge``: the CMMI V2.0/V3.0 bridge rows (``ruleset.load_bridge``), applied unless
+    ``use_bridge`` is false. ``legend``: marks of the document x practice matrix (mark -> kind).
     """
     from .raw import read_raw  # the raw readers carry the safety checks
 
@@ -115,7 +131,14 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     catalogue = Catalogue(rulesets)
-    external = external_practices(tuple(mappings), catalogue)
+    br = bridging.resolve(tuple(mappings), catalogue, tuple(bridge) if use_bridge else (), enabled=use_bridge)
+    external = br.external
+    off_bridge = {} if use_bridge or not bridge else {
+        k: [t[0] for t in v] for k, v in bridging.resolve((), catalogue, tuple(bridge)).targets.items()}
+
+    def known(text: str) -> bool:
+        key = normalize_practice_key(text)
+        return key in catalogue.key_to_id or key in external
     accepted, rejected, reports, errors, warnings = [], [], [], [], []
     for p in paths:
         path = Path(p)
@@ -130,8 +153,13 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         if own:
             warnings.append({"file": str(path), "sheet": own[0].sheet or "",
                              "message": "an iwm-rules report: only its Evidence sheet(s) are read as evidence"})
+        seen: list[pd.DataFrame] = []
         detected = [(s, *(_detect(s.rows, layout) if not own or any(s is o for o in own) else (None, None)))
                     for s in sheets]
+        # kits keep matrix templates in hidden sheets: read only once a document is marked against our practices
+        detected = [(s, None, None) if name == "matrix" and layout == "auto" and s.hidden
+                    and not matrix.marks_a_known_practice(s.rows, found, known) else (s, name, found)
+                    for s, name, found in detected]
         n_evidence_sheets = sum(1 for _, name, _ in detected if name)
         layouts_seen = set()
         file_acc, file_rej, file_errors, file_warnings = [], [], [], []
@@ -156,24 +184,36 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             if problems:
                 continue
             _drop_lone_copies(sheet, at, cols)
-            frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row)
+            extra = {"known": known, "legend": legend} if name == "matrix" else {}
+            frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row,
+                                     **extra)
+            note_rows = set(frame.attrs.get("note_rows", ()))
+            file_warnings.extend(frame.attrs.get("warnings", ()))
+            seen.append(frame[[c for c in ("project", "practice") if c in frame]])
             if project or _has_project_column(name, cols):
                 default = project  # a blank project cell is rejected, never credited to a made-up project
             else:
                 default = sheet.sheet if name == "long" and n_evidence_sheets > 1 and sheet.sheet else path.stem
             acc, rej, placeholder_rows = validate(frame, catalogue, default_project=default, external=external,
                                    unknown_reason="unmapped_practice" if name == "oedb" else "unknown practice")
+            if frame.attrs.get("rejected"):  # cells the layout reader rejected itself (e.g. unknown marks)
+                rej = pd.concat([pd.DataFrame(frame.attrs["rejected"], columns=list(REJECTED_COLUMNS)), rej],
+                                ignore_index=True)
             rej = _with_encoding_rejects(rej, sheet, set(frame["row"].tolist()), cols)
             rej = rej.drop_duplicates(subset=["file", "sheet", "row", "column", "reason"])
+            rej = bridging.hint_unmapped(rej, br, off_bridge)
             rej_rows = set(rej["row"])
             if rej_rows:  # a row is used whole or not at all
                 acc = acc[~acc["row"].isin(rej_rows)]
-            acc_rows = set(acc["row"])
+            acc = bridging.expand(acc, br, catalogue)
+            notes_only = note_rows - rej_rows  # team notes below a matrix: not documents, counted as headings
+            acc_rows = set(acc["row"]) - notes_only
             report.rows_rejected += len(rej_rows)
             report.rows_accepted += len(acc_rows)
             report.rows_skipped += read - len(rej_rows) - len(acc_rows)
-            _count_skipped(report.skipped, sheet, set(frame["row"].tolist()), acc_rows | rej_rows, placeholder_rows)
-            report.evidence_items += len(acc)
+            _count_skipped(report.skipped, sheet, set(frame["row"].tolist()) - notes_only, acc_rows | rej_rows,
+                           placeholder_rows)
+            report.evidence_items += int((~acc["row"].isin(notes_only)).sum())
             file_warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
             file_acc.append(acc)
             file_rej.append(rej)
@@ -181,6 +221,8 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             errors.extend(file_errors)
             continue
         report.layout = ",".join(sorted(layouts_seen)) or "none"
+        if not report.rows_accepted and seen:
+            report.found = _found(seen, br, off_bridge)
         reports.append(report)
         accepted.extend(file_acc)
         rejected.extend(file_rej)
@@ -188,7 +230,27 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
     rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
     warnings.extend(project_variants(table))
-    return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings)
+    return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings,
+                    bridge=bridging.usage(table, br))
+
+
+def _found(frames: list[pd.DataFrame], br, off_bridge: dict, limit: int = 60) -> dict:
+    """The projects and practice ids a file names, and which of them a mapping or the bridge relates."""
+    projects: dict[str, None] = {}
+    practices: dict[str, str] = {}
+    for f in frames:
+        for v in f.get("project", pd.Series(dtype=object)).dropna().unique():
+            if str(v).strip():
+                projects.setdefault(str(v).strip(), None)
+        for v in f.get("practice", pd.Series(dtype=object)).dropna().unique():
+            if str(v).strip():
+                practices.setdefault(normalize_practice_key(v), " ".join(str(v).split()))
+    related = {raw: [t[0] for t in br.targets[k]] for k, raw in practices.items() if k in br.targets}
+    off = {raw: off_bridge[k] for k, raw in practices.items() if k in off_bridge}
+    ids = [raw for raw in practices.values() if raw in related or raw in off] + \
+        [raw for raw in practices.values() if raw not in related and raw not in off]  # what can be rated first
+    return {"projects": list(projects)[:limit], "n_projects": len(projects),
+            "practices": ids[:4 * limit], "n_practices": len(practices), "related": related, "bridge_off": off}
 
 
 def _report_evidence_sheets(sheets: list) -> list:

@@ -21,6 +21,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note", "comments", "comment", "remarks"),
     "weakness": ("weakness", "weaknesses", "finding", "reviewer weakness"),
     "process_area": ("process area", "pa", "process area id", "process area abbreviation"),
+    # appraisal-team notes kept beside the evidence (they never change a characterization by themselves)
+    "strength": ("strength", "strengths"),
+    "recommendation": ("recommendation", "recommendations", "opportunity for improvement", "ofi"),
+    "recorded": ("recorded", "recorded characterization", "recorded characterisation", "characterization",
+                 "characterisation", "rating/char", "rating char", "team characterization"),
+    # the reviewer's judgement of the artifact: adequate, inadequate or unverified (matrix marks G/S, F, ?)
+    "judged": ("judged", "adequacy", "sufficiency", "judgement", "judgment"),
 }
 CANONICAL = tuple(ALIASES)
 #: columns the xlsx/csv reports add after the canonical ones on their Evidence sheet (what each item
@@ -137,9 +144,23 @@ EVIDENCE_TYPE_VALUES = {
     "directartifact": "artifact", "indirectartifact": "artifact", "da": "artifact", "ia": "artifact",
     "affirmation": "affirmation", "directaffirmation": "affirmation", "af": "affirmation", "interview": "affirmation",
     "weakness": "weakness",
+    # a note of the appraisal team (strength, recommendation, recorded characterization): not evidence
+    "observation": "observation", "note": "observation",
 }
 STATUS_VALUES = {
     "draft": "draft", "inreview": "in_review", "review": "in_review", "underreview": "in_review",
     "approved": "approved", "baselined": "baselined", "baseline": "baselined", "obsolete": "obsolete",
 }
 PARTY_VALUES = {"customer": "customer", "provider": "provider", "shared": "shared", "both": "shared", "joint": "shared"}
+#: recorded characterizations as written -> label (CMMI V2.0 FM/LM/PM/DM/NY or SCAMPI FI/LI/PI/NI/NY)
+RECORDED_VALUES = {
+    **{k: k.upper() for k in ("fm", "lm", "pm", "dm", "ny", "fi", "li", "pi", "ni", "na")},
+    "fullymeets": "FM", "largelymeets": "LM", "partiallymeets": "PM", "doesnotmeet": "DM", "notyet": "NY",
+    "fullyimplemented": "FI", "largelyimplemented": "LI", "partiallyimplemented": "PI", "notimplemented": "NI",
+    "notapplicable": "NA",
+}
+JUDGED_VALUES = {
+    "adequate": "adequate", "sufficient": "adequate", "good": "adequate", "satisfactory": "adequate", "yes": "adequate",
+    "inadequate": "inadequate", "insufficient": "inadequate", "no": "inadequate",
+    "unverified": "unverified", "notverified": "unverified",
+}

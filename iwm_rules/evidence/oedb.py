@@ -17,6 +17,7 @@ _COLS = {
     "heading": "kind", "levelpracticeprojectoesource": "ref", "oereference": "oe", "url": "url", "oetype": "oe_type",
     "oesource": "oe_source", "affirmationsourcesessionandperson": "aff_source", "suffartifactyesno": "artifact_yes",
     "affirmyesno": "affirm_yes", "weakness": "weakness", "strength": "strength", "ratingchar": "rating", "notes": "notes",
+    "recommendations": "recommendation", "recommendation": "recommendation",
 }
 
 
@@ -62,6 +63,10 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
             if _yes(cell("affirm_yes")) or (cell("aff_source") and _yes(cell("artifact_yes"))):
                 items.append({**base, "project": project, "practice": practice, "evidence_type": "affirmation",
                               "work_product": f"Affirmation: {cell('aff_source') or 'recorded in the OEdb'}"})
+            if cell("strength") or cell("recommendation") or cell("rating"):  # the team's notes and rating
+                items.append({**base, "project": project, "practice": practice, "evidence_type": "observation",
+                              "work_product": "Appraisal team notes", "strength": cell("strength"),
+                              "recommendation": cell("recommendation"), "recorded": cell("rating")})
             out.extend(items)
             continue
         elif kind.startswith("5"):
@@ -69,4 +74,4 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
                         "evidence_type": "artifact", "location": cell("url"),
                         "notes": " / ".join(str(x) for x in (cell("oe_type"), cell("oe_source")) if x and x != "none")})
     return pd.DataFrame(out, columns=["project", "practice", "work_product", "evidence_type", "location", "notes",
-                                      "weakness", "file", "sheet", "row"])
+                                      "weakness", "strength", "recommendation", "recorded", "file", "sheet", "row"])

@@ -14,15 +14,16 @@ import numpy as np
 import pandas as pd
 
 from ..ruleset import Catalogue, normalize_practice_key
-from .columns import CANONICAL, EVIDENCE_TYPE_VALUES, PARTY_VALUES, STATUS_VALUES
+from .columns import CANONICAL, EVIDENCE_TYPE_VALUES, JUDGED_VALUES, PARTY_VALUES, RECORDED_VALUES, STATUS_VALUES
 
 ACCEPTED_COLUMNS = (
     "project", "practice", "ruleset", "practice_raw", "work_product", "evidence_type", "status", "date",
     "owner", "party", "location", "notes", "weakness", "file", "sheet", "row", "reuse_via", "reuse_role", "duplicate",
+    "strength", "recommendation", "recorded", "judged",
 )
 REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "reason", "hint")
 
-PLACEHOLDER_KEYS = {"evidencename", "link", "engl", "tbd", "todo", "xxx"}
+PLACEHOLDER_KEYS = {"evidencename", "link", "engl", "tbd", "todo", "xxx", "atmtocomplete"}
 
 
 def _cell_text(v: object) -> str:
@@ -146,9 +147,9 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     if external:
         via = pd.isna(practice) & np.isin(norm, list(external))
         for i in np.flatnonzero(via):
-            target, rel = external[norm[i]]
+            target, rel, *label = external[norm[i]]  # label: how the mapping is named (e.g. the bridge)
             practice[i] = target
-            reuse_via[i] = f"mapping {practice_raw[i]} -> {target} ({rel})"
+            reuse_via[i] = f"{label[0] if label else 'mapping'} {practice_raw[i]} -> {target} ({rel})"
             reuse_role[i] = "full" if rel in ("equal", "superset") else "supporting"
     reject(empty["practice"], "practice", "practice is empty", "fill in a practice id such as " + _example(catalogue))
     unknown = pd.isna(practice) & ~empty["practice"]
@@ -174,6 +175,13 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     pa = fac["party"].map_text(_lookup(PARTY_VALUES))[keep]
     pa[empty["party"]] = ""
     reject(pd.isna(pa), "party", "unknown party", "use customer, provider or shared")
+    rc = fac["recorded"].map_text(_lookup(RECORDED_VALUES))[keep]
+    rc[empty["recorded"]] = ""
+    reject(pd.isna(rc), "recorded", "unknown characterization",
+           "use FM, LM, PM, DM, NY (CMMI V2.0) or FI, LI, PI, NI, NY")
+    jd = fac["judged"].map_text(_lookup(JUDGED_VALUES))[keep]
+    jd[empty["judged"]] = ""
+    reject(pd.isna(jd), "judged", "unknown judgement", "use adequate, inadequate or unverified")
     # date
     parsed = fac["date"].map_raw(_to_date)[keep]
     bad_date = (parsed == False).astype(bool)  # noqa: E712 - elementwise: _to_date's "does not parse"
@@ -198,7 +206,8 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         "location": text["location"][ok], "notes": text["notes"][ok], "weakness": text["weakness"][ok],
         "file": rows_kept["file"][ok].to_numpy(), "sheet": rows_kept["sheet"][ok].to_numpy(),
         "row": rows_kept["row"][ok].to_numpy(), "reuse_via": reuse_via[ok], "reuse_role": reuse_role[ok],
-        "duplicate": duplicate[ok],
+        "duplicate": duplicate[ok], "strength": text["strength"][ok], "recommendation": text["recommendation"][ok],
+        "recorded": rc[ok], "judged": jd[ok],
     }, columns=list(ACCEPTED_COLUMNS))
     rejected = _rejected_frame(problems, rows_kept)
     return accepted, rejected, placeholder_rows

@@ -104,6 +104,13 @@ def relabel(data: dict) -> dict:
     for pr in out["organization"]["practices"]:
         pr["characterization"] = CMMI_V2[pr["characterization"]]
         pr["instances"] = {CMMI_V2[k]: v for k, v in pr["instances"].items()}
+    for p in out["projects"]:
+        for pr in p["practices"]:
+            if "recorded" in pr:
+                pr["recorded"] = CMMI_V2[pr["recorded"]]
+    for d in out.get("disagreements", []):
+        d["recorded"] = CMMI_V2[d["recorded"]]
+        d["characterization"] = CMMI_V2[d["characterization"]]
     from ..levels import V2_NOTE
 
     for rec in [r for p in out["projects"] for r in p.get("levels", [])] + out["organization"].get("levels", []):

@@ -125,6 +125,56 @@ def level_lines(data: dict, scale: str = "scampi") -> list[str]:
     return out
 
 
+def kit_lines(data: dict, labels: dict) -> list[str]:
+    """Summary lines over the plain JSON result: rows carried by the CMMI V2.0/V3.0 bridge, and
+    every practice whose recorded characterization the evidence does not support."""
+    lines = []
+    br = data["input"].get("bridge") or {}
+    if br.get("rows"):
+        reached = ", ".join(f"{r} ({n})" for r, n in br["rulesets"].items())
+        lines.append(f"CMMI V2.0/V3.0 bridge (derived, not an official model mapping): {br['rows']} row(s) reached {reached}")
+    off = sum("(--no-bridge)" in (r.get("hint") or "") for r in data["input"]["rejected"])
+    if off:
+        lines.append(f"CMMI V2.0/V3.0 bridge off (--no-bridge): {off} rejected row(s) carry ids it would relate")
+    for d in data.get("disagreements", []):
+        lines.append(printable(f"{d['project']} {d['practice']}: recorded {d['recorded_as']}, evidence supports "
+                               f"{labels.get(d['characterization'], d['characterization'])}: {d['reason']}"))
+    return lines
+
+
+def nothing_accepted_text(data: dict) -> str:
+    """Why nothing was assessed: what each file named (projects, practice ids) and why no row was used."""
+    parts = []
+    for f in data["input"]["files"]:
+        found = f.get("found")
+        if not found:
+            continue
+        name = Path(f["path"]).name
+        projects = ", ".join(found["projects"][:5]) + (" ..." if found["n_projects"] > 5 else "")
+        head = f"{name}: found {found['n_projects']} project(s) ({projects or 'none named'}) and " \
+               f"{found['n_practices']} practice id(s)"
+        related = found.get("related") or {}
+        if related:
+            head += (f"; {len(related)} of them reach our practices through the CMMI V2.0/V3.0 bridge or a mapping ("
+                     + ", ".join(f"{k} -> {'/'.join(v)}" for k, v in list(related.items())[:6])
+                     + (" ..." if len(related) > 6 else "") + ")")
+        elif found.get("bridge_off"):
+            head += f"; {len(found['bridge_off'])} of them would reach IWM/WP through the CMMI V2.0/V3.0 bridge, which is off (--no-bridge)"
+        why = []
+        sk = f.get("skipped", {})
+        if sk.get("placeholder"):
+            why.append(f"{sk['placeholder']} evidence row(s) are template placeholders ('Evidence name', 'link')")
+        if f["rows_rejected"]:
+            why.append(f"{f['rows_rejected']} row(s) were rejected (see input.rejected)")
+        if not why:
+            why.append("no row names an artifact, affirmation, weakness or rating")
+        todo = ("fill in the '5 OE' rows (OE reference, URL) under the PLAN and MC practices" if "oedb" in f["layout"]
+                else "name the documents and mark them under the practice columns" if "matrix" in f["layout"]
+                else "fill in the evidence rows")
+        parts.append(head + ", but " + " and ".join(why) + f": nothing to rate; {todo}")
+    return "; ".join(parts)
+
+
 def render(data: dict, *, scale: str | None = None, json_name: str = "assessment.json") -> str:
     """The summary table of ``data`` (the JSON result), labels on ``scale`` (default: the
     scale the records carry, ``data["scale"]``, else SCAMPI)."""
@@ -150,6 +200,7 @@ def render(data: dict, *, scale: str | None = None, json_name: str = "assessment
     if judg:
         lines.append(f"{judg} organization-level characterization(s) include PI/NI instances: judgment_required, "
                      "the appraisal team decides")
+    lines.extend(kit_lines(data, labels))
     lines.extend(level_lines(data, scale))
     if data["input"]["rejected"]:
         lines.append(f"{len(data['input']['rejected'])} rejected row(s): see input.rejected in {json_name}")
