@@ -21,7 +21,8 @@ def select_rulesets(requested: list) -> tuple[list, bool]:
 
 def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring=None, as_of: dt.date | None = None,
                    project: str | None = None, layout: str = "auto", reuse: bool = True,
-                   engine: str = "auto", mappings_file: Path | None = None, limits=None) -> Assessment:
+                   engine: str = "auto", mappings_file: Path | None = None, limits=None,
+                   options: dict | None = None) -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
 
     Without ``rulesets``, each project is assessed against the shipped rulesets its own
@@ -35,9 +36,22 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
         raise EvidenceError(evidence.errors)
     empty = [f for f in evidence.files if f.layout == "none"]
     if empty:
-        raise EvidenceError([EvidenceFileError(
-            f.path, f"no evidence table found: no sheet has a header row with practice and work product columns (or a "
-                    f"PIID / OEdb header) in its first 20 rows; {f.rows_read} row(s) read") for f in empty])
+        raise EvidenceError([no_table_error(f) for f in empty])
+    return assess_loaded(evidence, selected, auto=auto, extra=extra, tailoring=tailoring, as_of=as_of, reuse=reuse,
+                         engine=engine, options=options)
+
+
+def no_table_error(report) -> EvidenceFileError:
+    """The error for a file in which no sheet holds an evidence table."""
+    return EvidenceFileError(
+        report.path, f"no evidence table found: no sheet has a header row with practice and work product columns (or a "
+                     f"PIID / OEdb header) in its first 20 rows; {report.rows_read} row(s) read")
+
+
+def assess_loaded(evidence, selected: list, *, auto: bool, extra: tuple = (), tailoring=None,
+                  as_of: dt.date | None = None, reuse: bool = True, engine: str = "auto",
+                  options: dict | None = None) -> Assessment:
+    """Assess evidence already loaded against ``selected`` rulesets (``auto``: narrowed to those it refers to)."""
     scopes = None
     if auto:
         used = set(evidence.table["ruleset"].unique()) if len(evidence.table) else set()
@@ -46,14 +60,23 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
     maps = load_mappings(None, selected, strict=False) + tuple(
         m for m in extra if {m.from_, m.to} <= {p.id for rs in selected for p in rs.practices})
     return assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine, scopes=scopes,
-                  mappings=maps)
+                  mappings=maps, options=options)
 
 
-def write_reports(result: Assessment, outdir: Path, formats: list[str], *, scale: str = "scampi") -> list[Path]:
-    data = result.to_dict()
+def write_reports(result: Assessment | dict, outdir: Path, formats: list[str], *, scale: str = "scampi",
+                  stem: str | None = None) -> list[Path]:
+    """Each format to its default file name in ``outdir``; ``stem`` replaces the name before the
+    first dot (``portfolio`` -> portfolio.json, portfolio.xlsx, portfolio.oscal.json, ...)."""
+    data = result.to_dict() if hasattr(result, "to_dict") else result
     if scale == "cmmi-v2":
         data = relabel(data)
-    return [export(data, Path(outdir) / FORMATS[f][0], f) for f in formats]
+    out = []
+    for f in formats:
+        name = FORMATS[f][0]
+        if stem:
+            name = stem + name[name.index("."):]
+        out.append(export(data, Path(outdir) / name, f))
+    return out
 
 
 def relabel(data: dict) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -116,6 +117,30 @@ def common_assess_options(f):
     return f
 
 
+def reading_options(f):
+    """Options of how evidence files are read (assess and batch)."""
+    for deco in reversed([
+        click.option("--project", help="Project name for rows without one (files with no project column)."),
+        click.option("--layout", type=click.Choice(["auto", "long", "piid", "oedb"]), default="auto", show_default=True,
+                     help="Evidence layout: long (one row per item), piid (one row per project x practice), "
+                          "oedb (appraisal-kit objective-evidence database); auto detects it per sheet."),
+        click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
+                     help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices."),
+        click.option("--max-uncompressed-mb", type=click.IntRange(1), default=1024, show_default=True,
+                     help="Refuse a workbook that inflates to more than this many MiB (zip-bomb guard)."),
+        click.option("--max-ratio", type=click.FloatRange(1), default=200.0, show_default=True,
+                     help="Refuse a workbook part compressed more than this ratio (zip-bomb guard)."),
+    ]):
+        f = deco(f)
+    return f
+
+
+def result_options(fail_under, scale, layout, project, mappings_file, max_uncompressed_mb, max_ratio) -> dict:
+    """The options recorded in the run manifest (those that change the result or the exit code)."""
+    return {"fail_under": fail_under, "scale": scale, "layout": layout, "project": project,
+            "mappings": mappings_file, "max_uncompressed_mb": max_uncompressed_mb, "max_ratio": max_ratio}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iwm-rules")
 def main():
@@ -126,16 +151,7 @@ def main():
 @main.command()
 @click.argument("evidence", nargs=-1, required=True)
 @common_assess_options
-@click.option("--project", help="Project name for rows without one (files with no project column).")
-@click.option("--layout", type=click.Choice(["auto", "long", "piid", "oedb"]), default="auto", show_default=True,
-              help="Evidence layout: long (one row per item), piid (one row per project x practice), "
-                   "oedb (appraisal-kit objective-evidence database); auto detects it per sheet.")
-@click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
-              help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices.")
-@click.option("--max-uncompressed-mb", type=click.IntRange(1), default=1024, show_default=True,
-              help="Refuse a workbook that inflates to more than this many MiB (zip-bomb guard).")
-@click.option("--max-ratio", type=click.FloatRange(1), default=200.0, show_default=True,
-              help="Refuse a workbook part compressed more than this ratio (zip-bomb guard).")
+@reading_options
 def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, project, layout,
            mappings_file, max_uncompressed_mb, max_ratio):
     """Assess EVIDENCE files (xlsx, xlsm, csv; folders are searched) and write reports to OUTDIR.
@@ -149,7 +165,9 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
         result = api.run_assessment(files, rulesets=list(rulesets), tailoring=tailoring, as_of=as_of,
                                     project=project, layout=layout, reuse=not no_reuse, engine=engine,
                                     mappings_file=mappings_file,
-                                    limits=_limits(max_uncompressed_mb, max_ratio))
+                                    limits=_limits(max_uncompressed_mb, max_ratio),
+                                    options=result_options(fail_under, scale, layout, project, mappings_file,
+                                                           max_uncompressed_mb, max_ratio))
     except EvidenceError as exc:
         raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
     except IwmRulesError as exc:
@@ -170,6 +188,104 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     if fail_under is not None and (cov is None or cov * 100 < fail_under):
         click.echo(f"coverage {0 if cov is None else cov * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(EXIT_FAIL_UNDER)
+
+
+def _check_outdir(outdir: str) -> Path:
+    """The output folder, created now: a bad -o is an input error before any work starts."""
+    path = Path(outdir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"{path}: -o must be a folder, and this is a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot create the output folder ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: the output folder is not writable")
+    return path
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@common_assess_options
+@reading_options
+@click.option("-j", "--jobs", type=click.IntRange(1), metavar="JOBS", help="Worker processes reading files. Default: all cores.")
+@click.option("--executor", type=click.Choice(["process", "dask"]), default="process", show_default=True,
+              help="Where files are read: local worker processes, or a Dask distributed cluster (--scheduler).")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask, e.g. tcp://host:8786.")
+@click.option("--per-project", is_flag=True, help="Also write each project's own reports to OUTDIR/projects/NAME/.")
+def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, project, layout,
+          mappings_file, max_uncompressed_mb, max_ratio, jobs, executor, scheduler, per_project):
+    """Assess a portfolio: every evidence file under PATHS (folders are searched, globs allowed)
+    as one result with every project, written to OUTDIR/portfolio.json (and the -f formats).
+
+    A project found in several files is one project. A file that cannot be used is listed with
+    its reason and the rest is assessed (exit 4).
+    """
+    from . import api
+    from .batch import run_batch, write_per_project
+
+    if executor == "dask" and not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler is only used with --executor dask")
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise click.UsageError("--executor dask needs Dask distributed: pip install 'iwm-rules[dask]'") from None
+    out = _check_outdir(outdir)
+    try:
+        result = run_batch(list(paths), list(rulesets), jobs=jobs, executor=executor, scheduler=scheduler,
+                           tailoring=tailoring, as_of=as_of, project=project, layout=layout, reuse=not no_reuse,
+                           engine=engine, mappings_file=mappings_file, limits=_limits(max_uncompressed_mb, max_ratio),
+                           options=result_options(fail_under, scale, layout, project, mappings_file,
+                                                  max_uncompressed_mb, max_ratio))
+    except EvidenceError as exc:
+        raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
+    except IwmRulesError as exc:
+        raise InputError(str(exc)) from None
+    except RuntimeError as exc:  # e.g. the Dask scheduler cannot be reached
+        raise InputError(str(exc)) from None
+    written = api.write_reports(result.assessment, out, formats, scale=scale, stem="portfolio")
+    if per_project:
+        written += write_per_project(result.data, out, formats, scale=scale)
+    click.echo(batch_summary(result, scale=scale))
+    for f in result.failed_files:
+        click.echo(f"failed: {f['file']}: {f['reason']}", err=True)
+    if not result.projects:
+        click.echo(f"error: no evidence row was accepted in {len(result.files)} file(s), nothing assessed; "
+                   f"see {out / 'portfolio.json'}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"wrote {written[0]}" + (f" and {len(written) - 1} more file(s)" if len(written) > 1 else ""))
+    if result.failed_files:
+        click.echo(f"{len(result.failed_files)} of {len(result.files)} file(s) failed: see failed_files in "
+                   f"{out / 'portfolio.json'}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    cov = result.coverage()
+    if fail_under is not None and (cov is None or cov * 100 < fail_under):
+        click.echo(f"coverage {0 if cov is None else cov * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
+        sys.exit(EXIT_FAIL_UNDER)
+
+
+def batch_summary(result, *, scale: str = "scampi") -> str:
+    """A few lines for a portfolio: files, projects, organization counts, coverage spread."""
+    from .api import summary_text
+    from .model import CMMI_V2_LABELS
+
+    data = result.data
+    labels = CMMI_V2_LABELS if scale == "cmmi-v2" else {k: k for k in CMMI_V2_LABELS}
+    first = summary_text(result.assessment, scale=scale).splitlines()[0] if result.projects else ""
+    lines = [f"{len(result.files)} file(s) found, {len(result.failed_files)} failed" + (f"; {first}" if first else "")]
+    org = data["organization"]["practices"]
+    counts = {k: sum(p["characterization"] == k for p in org) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
+    lines.append(f"{len(result.projects)} project(s); organization: "
+                 + ", ".join(f"{labels[k]} {n}" for k, n in counts.items() if n)
+                 + f"; {sum(p['judgment_required'] for p in org)} need judgment")
+    dist = data["portfolio"]["coverage_distribution"]
+    if dist["mean"] is not None:
+        lines.append(f"coverage: mean {dist['mean'] * 100:.0f}%, median {dist['median'] * 100:.0f}%, "
+                     f"min {dist['min'] * 100:.0f}%, max {dist['max'] * 100:.0f}%")
+    return "\n".join(lines)
 
 
 @main.command()
