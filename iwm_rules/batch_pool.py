@@ -124,6 +124,14 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _init_worker(abort_on: str | None) -> None:
+    """Workers forked from the fork server see the caller's current test-only setting, not the server's."""
+    if abort_on:
+        os.environ[TEST_ABORT_ENV] = abort_on
+    else:
+        os.environ.pop(TEST_ABORT_ENV, None)
+
+
 class _ProcessRunner:
     """A local ProcessPoolExecutor, replaced by a new one whenever a worker dies."""
 
@@ -137,7 +145,8 @@ class _ProcessRunner:
             ctx = multiprocessing.get_context(method)
             if method == "forkserver":
                 ctx.set_forkserver_preload(["iwm_rules.batch_pool", "iwm_rules.evidence"])
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                            initargs=(os.environ.get(TEST_ABORT_ENV),))
         return self.pool
 
     def _reset(self) -> None:
