@@ -289,6 +289,35 @@ def batch_summary(result, *, scale: str = "scampi") -> str:
 
 
 @main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("-f", "--format", "fmt", type=click.Choice(["md", "json", "xlsx"]), default="md", show_default=True,
+              help="md or json are printed (or written with -o); xlsx is written to -o (default diff.xlsx).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the diff to FILE.")
+def diff(old, new, fmt, output):
+    """Compare two results (assessment.json or portfolio.json): practices improved, regressed or
+    unchanged, gaps closed and opened, coverage change, projects added and removed, per project
+    and for the organization. Exits 0 whether or not they differ."""
+    from .diff import diff_files
+    from .diff_report import to_json, to_markdown, write
+
+    try:
+        result = diff_files(old, new)
+    except IwmRulesError as exc:
+        raise InputError(str(exc)) from None
+    if output is None and fmt != "xlsx":
+        click.echo(to_json(result) if fmt == "json" else to_markdown(result), nl=False)
+        return
+    try:
+        path = write(result, Path(output or "diff.xlsx"), fmt)
+    except OSError as exc:
+        raise InputError(f"{output or 'diff.xlsx'}: cannot be written ({exc.strerror or exc})") from None
+    s = result["summary"]
+    click.echo(f"{s['improved']} improved, {s['regressed']} regressed, {s['unchanged']} unchanged, "
+               f"{s['gaps_closed']} gap(s) closed, {s['gaps_opened']} opened; wrote {path}")
+
+
+@main.command()
 @click.option("-r", "--ruleset", "rulesets", multiple=True, required=True, metavar="RULESET",
               help="Shipped ruleset id or YAML path (repeatable); its practices fill the dropdowns and catalogue.")
 @click.option("--layout", type=click.Choice(["long", "piid"]), default="long", show_default=True,
