@@ -193,7 +193,7 @@ class _DaskRunner:
         if not scheduler:
             raise ValueError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
         try:
-            self.client = Client(scheduler, timeout="10s", set_as_default=False)
+            self.client = Client(scheduler, set_as_default=False)  # connect timeout: distributed.comm.timeouts.connect
         except OSError as exc:
             raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
@@ -202,7 +202,7 @@ class _DaskRunner:
 
         job_future = self.client.scatter(job, broadcast=True)
         futures = {self.client.submit(read_files, chunk, job_future, pure=False): chunk for chunk in chunks}
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=self.client.loop):
             try:
                 yield futures[fut], fut.result()
             except Exception as exc:  # KilledWorker: the task's worker died (repeatedly)
