@@ -60,12 +60,14 @@ def evidence_records(evidence: Evidence) -> list[dict]:
     t = evidence.table
     if not len(t):
         return []
-    cols = {c: t[c] for c in EVIDENCE_COLUMNS if c in t}
     dates = pd.to_datetime(t["date"])
+    cols = {c: t[c] for c in EVIDENCE_COLUMNS if c in t}
     cols["date"] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
     cols["row"] = t["row"].astype(int)
-    frame = pd.DataFrame(cols)
-    return frame.to_dict("records")
+    # column lists zipped into records: DataFrame.to_dict("records") boxes every cell of a
+    # string column one by one (about 10x slower on a 1M-row table)
+    keys = list(cols)
+    return [dict(zip(keys, values)) for values in zip(*(cols[k].tolist() for k in keys))]
 
 
 def as_rulesets(items) -> list[Ruleset]:

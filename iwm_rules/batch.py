@@ -199,20 +199,20 @@ class _progress:
         self.done = 0
 
     def __enter__(self):
-        if self.bar is not None:
-            self.bar.start()
-            self.task = self.bar.add_task("read", total=self.total)
         return self.step
 
     def step(self, n: int) -> None:
         self.done += n
         if self.bar is not None:
+            if not self.bar.live.is_started:  # started on the first finished task: workers are forked by then
+                self.bar.start()
+                self.task = self.bar.add_task("read", total=self.total)
             self.bar.update(self.task, completed=self.done)
         if self.callback is not None:
             self.callback(self.done, self.total)
 
     def __exit__(self, *exc) -> None:
-        if self.bar is not None:
+        if self.bar is not None and self.bar.live.is_started:
             self.bar.stop()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -124,6 +125,17 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _start_method() -> str:
+    """fork while this process has a single thread (workers start at once, nothing re-imported);
+    otherwise the fork server, since forking a multi-threaded process can deadlock the child.
+    With the fork server (and spawn), a script calling run_batch needs the usual
+    ``if __name__ == "__main__":`` guard."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 def _init_worker(abort_on: str | None) -> None:
     """Workers forked from the fork server see the caller's current test-only setting, not the server's."""
     if abort_on:
@@ -141,9 +153,8 @@ class _ProcessRunner:
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         if self.pool is None:
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            ctx = multiprocessing.get_context(method)
-            if method == "forkserver":
+            ctx = multiprocessing.get_context(_start_method())
+            if ctx.get_start_method() == "forkserver":
                 ctx.set_forkserver_preload(["iwm_rules.batch_pool", "iwm_rules.evidence"])
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                             initargs=(os.environ.get(TEST_ABORT_ENV),))
