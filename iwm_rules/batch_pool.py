@@ -68,6 +68,9 @@ def read_files(items: list[tuple[int, str]], job: ReadJob) -> list[FilePart]:
     out = []
     for index, path in items:
         if abort_on and Path(path).name == abort_on and multiprocessing.parent_process() is not None:
+            import faulthandler
+
+            faulthandler.disable()  # the expected crash needs no stack dump
             os.abort()  # test-only, see TEST_ABORT_ENV
         try:
             ev = load_evidence([path], list(job.rulesets), project=job.project, layout=job.layout, limits=job.limits,
