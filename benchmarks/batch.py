@@ -156,18 +156,19 @@ def naive(paths: list[Path], rulesets, fmt: str) -> tuple[float, int]:
     return time.perf_counter() - t, len(chars)
 
 
-def timed_stages(stages: dict[str, float]) -> None:
+def timed_stages(stages: dict[str, float], cpu: dict[str, float]) -> None:
     """Time the assessment stages by wrapping the functions ``assess`` calls (no change to them)."""
     for attr, name in (("build_facts", "facts"), ("run_rules", "engine"), ("score", "scoring"),
                        ("evidence_records", "evidence records")):
         original = getattr(assessment_module, attr)
 
         def wrapper(*a, _f=original, _n=name, **kw):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return _f(*a, **kw)
             finally:
                 stages[_n] = stages.get(_n, 0.0) + time.perf_counter() - t
+                cpu[_n] = cpu.get(_n, 0.0) + time.process_time() - c
 
         setattr(assessment_module, attr, functools.wraps(original)(wrapper))
 
@@ -245,15 +246,17 @@ def main() -> None:
         print(f"bare read ({'pandas C engine' if args.format == 'csv' else 'python-calamine'}, one process): "
               f"{bare:.2f} s, {rows / bare:,.0f} rows/s")
         stages: dict[str, float] = {}
-        timed_stages(stages)
+        stage_cpu: dict[str, float] = {}
+        timed_stages(stages, stage_cpu)
         t = time.perf_counter()
         cpu = resource.getrusage(resource.RUSAGE_SELF)
         with DescendantRss() as workers:
             result = run_batch([folder], rulesets, jobs=args.jobs, progress=False, engine=args.engine,
                                as_of=dt.date(2026, 11, 22))
-        t_json = time.perf_counter()
+        t_json, c_json = time.perf_counter(), time.process_time()
         out = export(result.data, Path(tmp) / "portfolio.json", "json")
         t_end = time.perf_counter()
+        stage_cpu["json write"] = time.process_time() - c_json
         total = t_end - t
         d = result.data
         acc = sum(f["rows_accepted"] for f in d["input"]["files"])
@@ -269,8 +272,10 @@ def main() -> None:
         breakdown["assess, other"] = tm["assess"] - sum(stages.values())
         breakdown["portfolio extras"] = tm["portfolio"]
         breakdown["json write"] = t_end - t_json
+        print(f"  {'stage':18} {'wall':>9}  {'share':>6}  {'main-process CPU':>16}")
         for k, v in breakdown.items():
-            print(f"  {k:18} {v:7.2f} s  {v / total:6.1%}")
+            c = f"{stage_cpu[k]:7.2f} s" if k in stage_cpu else ""
+            print(f"  {k:18} {v:7.2f} s  {v / total:6.1%}  {c:>16}")
         cpu2 = resource.getrusage(resource.RUSAGE_SELF)
         print(f"main process CPU during batch + JSON: {cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime:.2f} s "
               f"(wall {total:.2f} s)")

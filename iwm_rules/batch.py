@@ -134,18 +134,19 @@ def run_batch(paths, rulesets=None, *, jobs: int | None = None, progress=None, e
     job = ReadJob(tuple(selected), project=project, layout=layout, limits=limits, mappings=tuple(extra))
     timings["find"] = time.perf_counter() - t0
     t = time.perf_counter()
-    with _progress(progress, len(files)) as step:
-        parts, crashed = read_all(files, job, jobs=jobs, executor=executor, scheduler=scheduler, on_done=step)
-    timings["read"] = time.perf_counter() - t
-    t = time.perf_counter()
-    evidence, failed = merge_parts(files, parts, crashed)
-    timings["merge"] = time.perf_counter() - t
-    t = time.perf_counter()
-    opts = {"layout": layout, "project": project, "mappings": str(mappings_file) if mappings_file else None,
-            **(options or {})}
-    result = assess_loaded(evidence, selected, auto=auto, extra=extra, tailoring=tailoring, as_of=as_of, reuse=reuse,
-                           engine=engine, options=opts)
-    timings["assess"] = time.perf_counter() - t
+    with _progress(progress, len(files)) as bar:
+        parts, crashed = read_all(files, job, jobs=jobs, executor=executor, scheduler=scheduler, on_done=bar.step)
+        timings["read"] = time.perf_counter() - t
+        t = time.perf_counter()
+        evidence, failed = merge_parts(files, parts, crashed)
+        timings["merge"] = time.perf_counter() - t
+        t = time.perf_counter()
+        bar.say(f"assessing {evidence.table['project'].nunique() if len(evidence.table) else 0:,} project(s)")
+        opts = {"layout": layout, "project": project, "mappings": str(mappings_file) if mappings_file else None,
+                **(options or {})}
+        result = assess_loaded(evidence, selected, auto=auto, extra=extra, tailoring=tailoring, as_of=as_of,
+                               reuse=reuse, engine=engine, options=opts)
+        timings["assess"] = time.perf_counter() - t
     t = time.perf_counter()
     data = result.data
     data["failed_files"] = failed
@@ -194,22 +195,27 @@ class _progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("reading evidence"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
         self.done = 0
 
     def __enter__(self):
-        return self.step
+        return self
 
     def step(self, n: int) -> None:
+        """``n`` more files done (0: the workers have started)."""
         self.done += n
         if self.bar is not None:
-            if not self.bar.live.is_started:  # started on the first finished task: workers are forked by then
+            if not self.bar.live.is_started:  # started once the workers exist: they are forked without its thread
                 self.bar.start()
-                self.task = self.bar.add_task("read", total=self.total)
+                self.task = self.bar.add_task("reading evidence files", total=self.total)
             self.bar.update(self.task, completed=self.done)
-        if self.callback is not None:
+        if self.callback is not None and n:
             self.callback(self.done, self.total)
+
+    def say(self, text: str) -> None:
+        if self.bar is not None and self.bar.live.is_started:
+            self.bar.update(self.task, description=text)
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None and self.bar.live.is_started:

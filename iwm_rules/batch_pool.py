@@ -105,7 +105,9 @@ def read_all(paths: list[str], job: ReadJob, *, jobs: int | None = None, executo
     try:
         retry: list[tuple[int, str]] = []
         for chunk, result in runner.map(chunks, job):
-            if isinstance(result, WorkerDied):
+            if chunk is None:
+                done(0)
+            elif isinstance(result, WorkerDied):
                 retry.extend(chunk)
             else:
                 parts.extend(result)
@@ -171,6 +173,7 @@ class _ProcessRunner:
     def map(self, chunks: list[list], job: ReadJob) -> Iterator[tuple[list, object]]:
         pool = self._pool(min(self.jobs, max(1, len(chunks))))
         futures = {pool.submit(read_files, chunk, job): chunk for chunk in chunks}
+        yield None, None  # submitted: the workers exist now
         broken = False
         pending = set(futures)
         while pending:
@@ -216,6 +219,7 @@ class _DaskRunner:
 
         job_future = self.client.scatter(job, broadcast=True)
         futures = {self.client.submit(read_files, chunk, job_future, pure=False): chunk for chunk in chunks}
+        yield None, None  # submitted
         for fut in as_completed(list(futures), loop=self.client.loop):
             try:
                 yield futures[fut], fut.result()

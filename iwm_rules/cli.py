@@ -256,7 +256,8 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
         click.echo(f"error: no evidence row was accepted in {len(result.files)} file(s), nothing assessed; "
                    f"see {out / 'portfolio.json'}", err=True)
         sys.exit(EXIT_INPUT)
-    click.echo(f"wrote {written[0]}" + (f" and {len(written) - 1} more file(s)" if len(written) > 1 else ""))
+    if written:
+        click.echo(f"wrote {written[0]}" + (f" and {len(written) - 1} more file(s)" if len(written) > 1 else ""))
     if result.failed_files:
         click.echo(f"{len(result.failed_files)} of {len(result.files)} file(s) failed: see failed_files in "
                    f"{out / 'portfolio.json'}", err=True)
@@ -269,13 +270,14 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
 
 def batch_summary(result, *, scale: str = "scampi") -> str:
     """A few lines for a portfolio: files, projects, organization counts, coverage spread."""
-    from .api import summary_text
     from .model import CMMI_V2_LABELS
 
     data = result.data
     labels = CMMI_V2_LABELS if scale == "cmmi-v2" else {k: k for k in CMMI_V2_LABELS}
-    first = summary_text(result.assessment, scale=scale).splitlines()[0] if result.projects else ""
-    lines = [f"{len(result.files)} file(s) found, {len(result.failed_files)} failed" + (f"; {first}" if first else "")]
+    files = data["input"]["files"]
+    counts = {k: sum(f[f"rows_{k}"] for f in files) for k in ("read", "accepted", "rejected", "skipped")}
+    lines = [f"{len(result.files)} file(s) found, {len(result.failed_files)} failed; "
+             + ", ".join(f"{n} rows {k}" if k == "read" else f"{n} {k}" for k, n in counts.items())]
     org = data["organization"]["practices"]
     counts = {k: sum(p["characterization"] == k for p in org) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
     lines.append(f"{len(result.projects)} project(s); organization: "

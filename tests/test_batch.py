@@ -280,3 +280,17 @@ def test_output_folder_that_is_a_file_is_refused_before_reading(tmp_path):
     (tmp_path / "o").write_text("x")
     res = run([tmp_path / "pf", "-r", MINI, "-o", tmp_path / "o" / "reports"])
     assert res.exit_code == 3 and "output folder" in res.output and not (tmp_path / "o" / "reports").exists()
+
+
+def test_library_api_progress_and_glob(tmp_path):
+    from iwm_rules import BatchResult, load_ruleset, run_batch
+
+    extra = portfolio(tmp_path / "pf")
+    seen = []
+    result = run_batch([str(tmp_path / "pf" / "**" / "*.csv")], [load_ruleset(MINI)], jobs=1,
+                       progress=lambda done, total: seen.append((done, total)), tailoring=extra["tailoring"])
+    assert isinstance(result, BatchResult)
+    assert [Path(f).name for f in result.files] == ["c-d.csv", "a-and-b.csv"]  # sorted by path: pf/c-d before pf/sub/
+    assert seen[-1] == (2, 2) and all(t == 2 for _, t in seen)
+    assert [p["project"] for p in result.projects] == ["A", "B", "C", "D"]
+    assert result.failed_files == [] and set(result.timings) >= {"read", "merge", "assess"}
