@@ -68,12 +68,16 @@ def find_evidence_files(paths) -> list[str]:
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    found: dict[str, str] = {}
+    found: dict[object, str] = {}
     problems = []
 
     def add(path: Path) -> None:
         name = os.path.normpath(str(path))
-        key = os.path.realpath(name)
+        try:
+            st = os.stat(name)
+            key = (st.st_dev, st.st_ino)  # the same file through links or other spellings
+        except OSError:
+            key = os.path.realpath(name)
         if key not in found or (len(name), name) < (len(found[key]), found[key]):
             found[key] = name
 

@@ -294,3 +294,15 @@ def test_library_api_progress_and_glob(tmp_path):
     assert seen[-1] == (2, 2) and all(t == 2 for _, t in seen)
     assert [p["project"] for p in result.projects] == ["A", "B", "C", "D"]
     assert result.failed_files == [] and set(result.timings) >= {"read", "merge", "assess"}
+
+
+def test_a_file_reached_twice_is_read_once(tmp_path):
+    extra = portfolio(tmp_path / "pf")
+    os.link(tmp_path / "pf" / "c-d.csv", tmp_path / "hard-link.csv")
+    out = tmp_path / "out"
+    res = run([tmp_path / "pf", tmp_path / "pf" / "c-d.csv", tmp_path / "hard-link.csv", "-r", MINI,
+               "--tailoring", extra["tailoring"], "--as-of", AS_OF, "-o", out])
+    assert res.exit_code == 0, res.output
+    data = load(out)
+    assert sorted(Path(f["path"]).name for f in data["input"]["files"]) == ["a-and-b.csv", "a-plans.xlsx", "c-d.csv"]
+    assert [chars(data)[(p, "M.SP1.1")] for p in "ABCD"] == ["FI", "LI", "FI", "PI"]
