@@ -250,8 +250,10 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
     if per_project:
         written += write_per_project(result.data, out, formats, scale=scale)
     click.echo(batch_summary(result, scale=scale))
-    for f in result.failed_files:
+    for f in result.failed_files[:20]:
         click.echo(f"failed: {f['file']}: {f['reason']}", err=True)
+    if len(result.failed_files) > 20:
+        click.echo(f"... and {len(result.failed_files) - 20} more failed file(s)", err=True)
     if not result.projects:
         click.echo(f"error: no evidence row was accepted in {len(result.files)} file(s), nothing assessed; "
                    f"see {out / 'portfolio.json'}", err=True)
