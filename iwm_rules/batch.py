@@ -60,16 +60,22 @@ class BatchResult:
         return self.assessment.coverage()
 
 
-def find_evidence_files(paths) -> list[str]:
+def find_evidence_files(paths, *, exclude=()) -> list[str]:
     """Evidence files named by ``paths`` (files, folders searched recursively, globs), sorted by path.
 
-    Each file is listed once (a file reached twice keeps its shortest spelling). Raises
+    Each file is listed once (a file reached twice keeps its shortest spelling). Files found in
+    a folder search under an ``exclude`` folder (the report folder) are left out. Raises
     EvidenceError naming every path that does not exist or holds no evidence file.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found: dict[object, str] = {}
     problems = []
+    skip = [os.path.realpath(e) for e in exclude]
+
+    def excluded(path: Path) -> bool:
+        real = os.path.realpath(path)
+        return any(real == e or real.startswith(e.rstrip(os.sep) + os.sep) for e in skip)
 
     def add(path: Path) -> None:
         name = os.path.normpath(str(path))
@@ -90,7 +96,7 @@ def find_evidence_files(paths) -> list[str]:
         for m in matches:
             path = Path(m)
             if path.is_dir():
-                inside = [f for f in path.rglob("*") if _is_evidence_name(f) and f.is_file()]
+                inside = [f for f in path.rglob("*") if _is_evidence_name(f) and f.is_file() and not excluded(f)]
                 if not inside:
                     problems.append(EvidenceFileError(m, "no .xlsx, .xlsm or .csv files in this folder"))
                 for f in inside:
@@ -115,13 +121,14 @@ def _path_key(name: str) -> tuple:
 def run_batch(paths, rulesets=None, *, jobs: int | None = None, progress=None, executor: str = "process",
               scheduler: str | None = None, tailoring=None, as_of: dt.date | None = None, project: str | None = None,
               layout: str = "auto", reuse: bool = True, engine: str = "auto", mappings_file=None, limits=None,
-              options: dict | None = None) -> BatchResult:
+              options: dict | None = None, exclude=()) -> BatchResult:
     """Assess every evidence file under ``paths`` as one portfolio.
 
     ``rulesets``: Ruleset objects, ids or paths; None/empty: the shipped rulesets each project's
     evidence refers to. ``jobs``: worker processes (default: all cores). ``progress``: None shows a
     bar on stderr when it is a terminal; False shows nothing; a callable gets (files done, total).
     ``executor``: ``process`` (local workers) or ``dask`` (``scheduler`` = a distributed scheduler address).
+    ``exclude``: folders whose files a folder search skips (the report folder).
     Raises EvidenceError when a named path does not exist; every other file problem is a
     ``failed_files`` entry.
     """
@@ -132,7 +139,7 @@ def run_batch(paths, rulesets=None, *, jobs: int | None = None, progress=None, e
         raise ValueError(f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    files = find_evidence_files(paths)
+    files = find_evidence_files(paths, exclude=exclude)
     selected, auto = select_rulesets(list(rulesets or []))
     extra = load_mappings(mappings_file) if mappings_file else ()
     job = ReadJob(tuple(selected), project=project, layout=layout, limits=limits, mappings=tuple(extra))

@@ -239,7 +239,7 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
                            tailoring=tailoring, as_of=as_of, project=project, layout=layout, reuse=not no_reuse,
                            engine=engine, mappings_file=mappings_file, limits=_limits(max_uncompressed_mb, max_ratio),
                            options=result_options(fail_under, scale, layout, project, mappings_file,
-                                                  max_uncompressed_mb, max_ratio))
+                                                  max_uncompressed_mb, max_ratio), exclude=[out])
     except EvidenceError as exc:
         raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
     except IwmRulesError as exc:

@@ -306,3 +306,15 @@ def test_a_file_reached_twice_is_read_once(tmp_path):
     data = load(out)
     assert sorted(Path(f["path"]).name for f in data["input"]["files"]) == ["a-and-b.csv", "a-plans.xlsx", "c-d.csv"]
     assert [chars(data)[(p, "M.SP1.1")] for p in "ABCD"] == ["FI", "LI", "FI", "PI"]
+
+
+def test_reports_inside_the_portfolio_folder_are_not_read_back(tmp_path):
+    extra = portfolio(tmp_path / "pf")
+    out = tmp_path / "pf" / "reports"
+    args = [tmp_path / "pf", "-r", MINI, "--tailoring", extra["tailoring"], "--as-of", AS_OF, "-o", out]
+    out.mkdir()
+    write_csv(out / "evidence.csv", [row("Z", "M.SP1.1", "Work plan")])  # as a csv report listing evidence would
+    second = run(args)
+    assert second.exit_code == 0, second.output
+    assert {Path(f["path"]).name for f in load(out)["input"]["files"]} == {"a-plans.xlsx", "a-and-b.csv", "c-d.csv"}
+    assert "Z" not in {p["project"] for p in load(out)["projects"]}
