@@ -279,7 +279,7 @@ def portfolio_summary(data: dict) -> dict:
 
 def safe_name(name: str, used: set[str]) -> str:
     """A folder name for a project: letters, digits, '.', '_' and '-'; unique (case-insensitively) in ``used``."""
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:80] or "project"
+    base = re.sub(r"[^\w.-]+", "_", name).strip("._-")[:80] or "project"
     out, n = base, 1
     while out.lower() in used:
         n += 1
@@ -304,6 +304,9 @@ def project_results(data: dict):
     rejected_by_file: dict[str, list] = defaultdict(list)
     for r in data["input"]["rejected"]:
         rejected_by_file[r["file"]].append(r)
+    warnings_by_file: dict[str, list] = defaultdict(list)
+    for w in data["input"].get("warnings", []):
+        warnings_by_file[w.get("file")].append(w)
     skip = {"projects", "organization", "evidence", "input", "portfolio", "failed_files", "scopes"}
     for p in data["projects"]:
         old = by_project.get(p["project"], [])
@@ -329,7 +332,7 @@ def project_results(data: dict):
         out["input"] = {"files": [files[f] for f in touched if f in files],
                         "rejected": [r for f in touched for r in rejected_by_file.get(f, [])],
                         "errors": [],
-                        "warnings": [w for w in data["input"].get("warnings", []) if w.get("file") in set(touched)]}
+                        "warnings": [w for f in touched for w in warnings_by_file.get(f, [])]}
         if data.get("scopes"):
             out["scopes"] = {p["project"]: data["scopes"].get(p["project"], [])}
         out["projects"] = [{**p, "practices": practices}]

@@ -318,3 +318,12 @@ def test_reports_inside_the_portfolio_folder_are_not_read_back(tmp_path):
     assert second.exit_code == 0, second.output
     assert {Path(f["path"]).name for f in load(out)["input"]["files"]} == {"a-plans.xlsx", "a-and-b.csv", "c-d.csv"}
     assert "Z" not in {p["project"] for p in load(out)["projects"]}
+
+
+def test_per_project_folder_names_are_safe_and_unique():
+    from iwm_rules.batch import safe_name
+
+    used: set[str] = set()
+    names = [safe_name(n, used) for n in ["../etc/passwd", "A", "a", "Ünïcode name", "", "..", "CON:1"]]
+    assert names == ["etc_passwd", "A", "a-2", "Ünïcode_name", "project", "project-2", "CON_1"]
+    assert all("/" not in n and not n.startswith(".") for n in names)
