@@ -142,7 +142,11 @@ def _start_method() -> str:
 
 
 def _init_worker(abort_on: str | None) -> None:
-    """Workers forked from the fork server see the caller's current test-only setting, not the server's."""
+    """Ctrl-C is the main process's to handle (it stops the pool); workers forked from the fork
+    server see the caller's current test-only setting, not the server's."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if abort_on:
         os.environ[TEST_ABORT_ENV] = abort_on
     else:
