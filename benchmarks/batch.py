@@ -92,8 +92,8 @@ def _write_xlsx(path: Path, records: list[list]) -> None:
     wb.close()
 
 
-def bare_read(paths: list[Path], fmt: str) -> float:
-    t = time.perf_counter()
+def bare_read(paths: list[Path], fmt: str) -> tuple[float, float]:
+    t, c = time.perf_counter(), time.process_time()
     if fmt == "csv":
         import pandas as pd
 
@@ -110,12 +110,12 @@ def bare_read(paths: list[Path], fmt: str) -> float:
                 python_calamine.CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0).to_python()
             except Exception:  # noqa: BLE001
                 pass
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def naive(paths: list[Path], rulesets, fmt: str) -> tuple[float, int]:
     """Row iteration with per-row pattern matching, then a per-practice characterization."""
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     wps = {p.id: [(w.id, w.required, [re.compile(pattern_to_regex(m), re.I) for m in w.match]) for w in p.work_products]
            for rs in rulesets for p in rs.practices}
     seen: dict[tuple, set] = defaultdict(set)
@@ -153,7 +153,7 @@ def naive(paths: list[Path], rulesets, fmt: str) -> tuple[float, int]:
             evidenced = sum(bool(seen.get((project, pid, w))) for w in req)
             chars[(project, pid)] = "FI" if req and adequate == len(req) else "LI" if req and evidenced == len(req) \
                 else "PI" if evidenced else "NI"
-    return time.perf_counter() - t, len(chars)
+    return time.perf_counter() - t, time.process_time() - c, len(chars)
 
 
 def timed_stages(stages: dict[str, float], cpu: dict[str, float]) -> None:
@@ -183,6 +183,7 @@ class DescendantRss:
 
         self.pid, self.every = os.getpid(), every
         self.peak_one = self.peak_sum = 0.0
+        self.cpu: dict[int, float] = {}  # worker pid -> CPU seconds seen (sampled, so a lower bound)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -195,15 +196,19 @@ class DescendantRss:
         self.thread.join()
 
     def _run(self) -> None:
+        import os
+
         while not self.stop.wait(self.every):
-            parents, rss = {}, {}
+            parents, rss, ticks = {}, {}, {}
             for d in Path("/proc").iterdir():
                 if not d.name.isdigit():
                     continue
                 try:
                     stat = (d / "stat").read_text()
-                    parents[int(d.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-                    rss[int(d.name)] = int(stat[stat.rindex(")") + 2:].split()[21]) * 4096 / 2**20
+                    fields = stat[stat.rindex(")") + 2:].split()
+                    parents[int(d.name)] = int(fields[1])
+                    rss[int(d.name)] = int(fields[21]) * 4096 / 2**20
+                    ticks[int(d.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
                 except (OSError, ValueError, IndexError):
                     continue
             mine = {self.pid}
@@ -213,6 +218,8 @@ class DescendantRss:
                 mine |= new
                 changed = bool(new)
             kids = [rss.get(p, 0.0) for p in mine if p != self.pid]
+            for p in mine - {self.pid}:
+                self.cpu[p] = max(self.cpu.get(p, 0.0), ticks.get(p, 0.0))
             if kids:
                 self.peak_one = max(self.peak_one, max(kids))
                 self.peak_sum = max(self.peak_sum, sum(kids) + rss.get(self.pid, 0.0))
@@ -242,9 +249,9 @@ def main() -> None:
         size = sum(p.stat().st_size for p in paths) / 2**20
         print(f"portfolio: {len(paths)} {args.format} files ({size:.1f} MiB), {rows:,} rows, {args.projects:,} projects; "
               f"generated in {time.perf_counter() - t:.1f} s")
-        bare = bare_read(paths, args.format)
+        bare, bare_cpu = bare_read(paths, args.format)
         print(f"bare read ({'pandas C engine' if args.format == 'csv' else 'python-calamine'}, one process): "
-              f"{bare:.2f} s, {rows / bare:,.0f} rows/s")
+              f"{bare:.2f} s (CPU {bare_cpu:.2f} s), {rows / bare:,.0f} rows/s")
         stages: dict[str, float] = {}
         stage_cpu: dict[str, float] = {}
         timed_stages(stages, stage_cpu)
@@ -277,14 +284,16 @@ def main() -> None:
             c = f"{stage_cpu[k]:7.2f} s" if k in stage_cpu else ""
             print(f"  {k:18} {v:7.2f} s  {v / total:6.1%}  {c:>16}")
         cpu2 = resource.getrusage(resource.RUSAGE_SELF)
-        print(f"main process CPU during batch + JSON: {cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime:.2f} s "
-              f"(wall {total:.2f} s)")
+        main_cpu = cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime
+        print(f"CPU during batch + JSON: main process {main_cpu:.2f} s, workers {sum(workers.cpu.values()):.2f} s "
+              f"(sampled), wall {total:.2f} s")
         print(f"peak RSS: main process {peak_rss_mb():,.0f} MB, largest worker {workers.peak_one:,.0f} MB, "
               f"all together at most {workers.peak_sum:,.0f} MB")
         if not args.no_naive:
-            t_naive, n = naive(paths, rulesets, args.format)
+            t_naive, c_naive, n = naive(paths, rulesets, args.format)
             print(f"naive baseline ({'csv module' if args.format == 'csv' else 'openpyxl'} rows + per-row matching, "
-                  f"{n:,} characterizations): {t_naive:.2f} s; batch is {t_naive / total:.1f}x faster")
+                  f"{n:,} characterizations): {t_naive:.2f} s (CPU {c_naive:.2f} s); batch/naive wall "
+                  f"{t_naive / total:.2f}x faster, CPU {c_naive / (main_cpu + sum(workers.cpu.values())):.2f}x")
 
 
 if __name__ == "__main__":
