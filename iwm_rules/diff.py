@@ -10,7 +10,8 @@ with ``change`` one of
 
 Gaps are compared as multisets keyed by (project, ruleset, practice, kind, work product):
 ``gaps_closed`` are in the old result only, ``gaps_opened`` in the new one only. Coverage is
-compared per project and overall. Labels of the CMMI V2.0 scale (FM/LM/PM/DM) are read as
+compared per project and overall. The summary counts projects present in both results; an
+added or removed project lists all its gaps as opened or closed. Labels of the CMMI V2.0 scale (FM/LM/PM/DM) are read as
 their SCAMPI equivalents; the output uses the scale of the new result.
 """
 from __future__ import annotations
@@ -144,10 +145,10 @@ def diff_results(old: dict, new: dict, *, old_name: str = "old", new_name: str =
         go, gn = _gap_keys(o), _gap_keys(n)
         closed, opened = _gap_records(go - gn), _gap_records(gn - go)
         status = "added" if o is None else "removed" if n is None else "both"
-        if status == "both":
+        if status == "both":  # an added or removed project's gaps are listed with it, not counted as trends
             totals.update(p["change"] for p in prs)
-        totals["gaps_closed"] += len(closed)
-        totals["gaps_opened"] += len(opened)
+            totals["gaps_closed"] += len(closed)
+            totals["gaps_opened"] += len(opened)
         projects.append({"project": name, "status": status,
                          "coverage": _delta(o.get("coverage") if o else None, n.get("coverage") if n else None),
                          "practices": prs, "gaps_closed": closed, "gaps_opened": opened})

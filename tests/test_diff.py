@@ -134,3 +134,14 @@ def test_change_order_and_tailoring():
     assert change("LI", "PI") == "regressed" and change("FM", "LI") == "regressed"
     assert change("NY", "FI") == "rescoped" and change("FI", "NA") == "rescoped" and change("NY", "NY") == "unchanged"
     assert change(None, "FI") == "added" and change("FI", None) == "removed"
+
+
+def test_summary_counts_only_projects_in_both(two_runs):
+    old, new = two_runs
+    d = json.loads(_diff(old, new, "-f", "json").output)
+    both = [p for p in d["projects"] if p["status"] == "both"]
+    assert d["summary"]["gaps_opened"] == sum(len(p["gaps_opened"]) for p in both)
+    assert d["summary"]["gaps_closed"] == sum(len(p["gaps_closed"]) for p in both)
+    added = next(p for p in d["projects"] if p["project"] == "C")
+    assert added["gaps_opened"] and all(x["change"] == "added" for x in added["practices"])
+    assert d["summary"]["added"] == 0  # practices of an added project are not "practices added"
