@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from .assessment import Assessment
-from .batch_pool import EXECUTORS, FilePart, ReadJob, read_all
+from .batch_pool import EXECUTORS, TASK_TIMEOUT, FilePart, ReadJob, read_all
 from .errors import EvidenceError, EvidenceFileError
 from .evidence import Evidence, FileReport
 from .evidence.table import ACCEPTED_COLUMNS, REJECTED_COLUMNS
@@ -121,14 +121,16 @@ def _path_key(name: str) -> tuple:
 def run_batch(paths, rulesets=None, *, jobs: int | None = None, progress=None, executor: str = "process",
               scheduler: str | None = None, tailoring=None, as_of: dt.date | None = None, project: str | None = None,
               layout: str = "auto", reuse: bool = True, engine: str = "auto", mappings_file=None, limits=None,
-              options: dict | None = None, exclude=()) -> BatchResult:
+              options: dict | None = None, exclude=(), task_timeout: float = TASK_TIMEOUT) -> BatchResult:
     """Assess every evidence file under ``paths`` as one portfolio.
 
     ``rulesets``: Ruleset objects, ids or paths; None/empty: the shipped rulesets each project's
     evidence refers to. ``jobs``: worker processes (default: all cores). ``progress``: None shows a
     bar on stderr when it is a terminal; False shows nothing; a callable gets (files done, total).
     ``executor``: ``process`` (local workers) or ``dask`` (``scheduler`` = a distributed scheduler address).
-    ``exclude``: folders whose files a folder search skips (the report folder).
+    ``exclude``: folders whose files a folder search skips (the report folder). ``task_timeout``:
+    local workers that finish nothing for this many seconds are stopped; a file that alone takes
+    longer fails as hung.
     Raises EvidenceError when a named path does not exist; every other file problem is a
     ``failed_files`` entry.
     """
@@ -146,7 +148,8 @@ def run_batch(paths, rulesets=None, *, jobs: int | None = None, progress=None, e
     timings["find"] = time.perf_counter() - t0
     t = time.perf_counter()
     with _progress(progress, len(files)) as bar:
-        parts, crashed = read_all(files, job, jobs=jobs, executor=executor, scheduler=scheduler, on_done=bar.step)
+        parts, crashed = read_all(files, job, jobs=jobs, executor=executor, scheduler=scheduler, on_done=bar.step,
+                                  timeout=task_timeout)
         timings["read"] = time.perf_counter() - t
         t = time.perf_counter()
         evidence, failed = merge_parts(files, parts, crashed)

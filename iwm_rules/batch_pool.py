@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,13 @@ CHUNK_FILES = 50
 #: test-only: a worker process calls os.abort() when it is about to read a file of this name
 #: (simulates a reader that kills its process; never acts in the main process)
 TEST_ABORT_ENV = "IWM_RULES_TEST_ABORT_ON_FILE"
+#: test-only: a worker process sleeps for an hour at a file of this name (simulates a reader that hangs)
+TEST_HANG_ENV = "IWM_RULES_TEST_HANG_ON_FILE"
+_TEST_ENVS = (TEST_ABORT_ENV, TEST_HANG_ENV)
 CRASH_REASON = ("the reader crashed its worker process (abort or out of memory) while reading this file; "
                 "the file is probably damaged or far too large: open it in Excel and save it again")
+#: seconds without any task finishing after which the local workers are stopped (a reader hangs)
+TASK_TIMEOUT = 600.0
 EXECUTORS = ("process", "dask")
 
 
@@ -57,21 +63,22 @@ class FilePart:
 
 
 class WorkerDied(Exception):
-    """The process (or Dask worker) running a task died."""
+    """The process (or Dask worker) running a task died, or was stopped because it hung."""
+
+    def __init__(self, reason: str = CRASH_REASON):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def read_files(items: list[tuple[int, str]], job: ReadJob) -> list[FilePart]:
     """Worker task: read and validate each (index, path); a failure is that file's error."""
     from .evidence import load_evidence
 
-    abort_on = os.environ.get(TEST_ABORT_ENV)
+    abort_on, hang_on = os.environ.get(TEST_ABORT_ENV), os.environ.get(TEST_HANG_ENV)
     out = []
     for index, path in items:
-        if abort_on and Path(path).name == abort_on and multiprocessing.parent_process() is not None:
-            import faulthandler
-
-            faulthandler.disable()  # the expected crash needs no stack dump
-            os.abort()  # test-only, see TEST_ABORT_ENV
+        if (abort_on or hang_on) and multiprocessing.parent_process() is not None:
+            _test_hooks(Path(path).name, abort_on, hang_on)
         try:
             ev = load_evidence([path], list(job.rulesets), project=job.project, layout=job.layout, limits=job.limits,
                                mappings=job.mappings)
@@ -81,6 +88,19 @@ def read_files(items: list[tuple[int, str]], job: ReadJob) -> list[FilePart]:
         out.append(FilePart(index, ev.table, ev.rejected, ev.files,
                             [(e.path, e.message, getattr(e, "limit", "") or "") for e in ev.errors], ev.warnings))
     return out
+
+
+def _test_hooks(name: str, abort_on: str | None, hang_on: str | None) -> None:
+    """Test-only misbehaviour of a worker process (see TEST_ABORT_ENV and TEST_HANG_ENV)."""
+    if name == abort_on:
+        import faulthandler
+
+        faulthandler.disable()  # the expected crash needs no stack dump
+        os.abort()
+    if name == hang_on:
+        import time
+
+        time.sleep(3600)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -94,12 +114,15 @@ def chunked(items: list, size: int = CHUNK_FILES) -> list[list]:
 
 def read_all(paths: list[str], job: ReadJob, *, jobs: int | None = None, executor: str = "process",
              scheduler: str | None = None, on_done: Callable[[int], None] | None = None,
-             chunk_files: int = CHUNK_FILES) -> tuple[list[FilePart], dict[int, str]]:
-    """(parts of the files that were read, {index: reason} of the files whose reader crashed)."""
+             chunk_files: int = CHUNK_FILES, timeout: float = TASK_TIMEOUT) -> tuple[list[FilePart], dict[int, str]]:
+    """(parts of the files that were read, {index: reason} of the files whose reader crashed or hung).
+
+    ``timeout``: local workers that finish no task for this many seconds are stopped, and a
+    file that alone takes longer fails as hung."""
     items = list(enumerate(paths))
     chunks = chunked(items, chunk_files)
     done = on_done or (lambda n: None)
-    runner = _DaskRunner(scheduler) if executor == "dask" else _ProcessRunner(jobs)
+    runner = _DaskRunner(scheduler) if executor == "dask" else _ProcessRunner(jobs, timeout)
     parts: list[FilePart] = []
     crashed: dict[int, str] = {}
     try:
@@ -115,8 +138,8 @@ def read_all(paths: list[str], job: ReadJob, *, jobs: int | None = None, executo
         for item in sorted(retry):  # one file per task: only the file that kills its worker fails
             try:
                 parts.extend(runner.one([item], job))
-            except WorkerDied:
-                crashed[item[0]] = CRASH_REASON
+            except WorkerDied as exc:
+                crashed[item[0]] = exc.reason
             done(1)
     finally:
         runner.close()
@@ -141,23 +164,25 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _init_worker(abort_on: str | None) -> None:
+def _init_worker(test_envs: dict[str, str | None]) -> None:
     """Ctrl-C is the main process's to handle (it stops the pool); workers forked from the fork
     server see the caller's current test-only setting, not the server's."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if abort_on:
-        os.environ[TEST_ABORT_ENV] = abort_on
-    else:
-        os.environ.pop(TEST_ABORT_ENV, None)
+    for key, value in test_envs.items():
+        if value:
+            os.environ[key] = value
+        else:
+            os.environ.pop(key, None)
 
 
 class _ProcessRunner:
     """A local ProcessPoolExecutor, replaced by a new one whenever a worker dies."""
 
-    def __init__(self, jobs: int | None):
+    def __init__(self, jobs: int | None, timeout: float = TASK_TIMEOUT):
         self.jobs = jobs or default_jobs()
+        self.timeout = timeout
         self.pool: ProcessPoolExecutor | None = None
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
@@ -166,8 +191,14 @@ class _ProcessRunner:
             if ctx.get_start_method() == "forkserver":
                 ctx.set_forkserver_preload(["iwm_rules.batch_pool", "iwm_rules.evidence"])
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                            initargs=(os.environ.get(TEST_ABORT_ENV),))
+                                            initargs=({k: os.environ.get(k) for k in _TEST_ENVS},))
         return self.pool
+
+    def _kill(self) -> None:
+        """Stop every worker of the pool (its futures then fail as a broken pool)."""
+        processes = getattr(self.pool, "_processes", None) or {}  # CPython's pid -> Process of the pool
+        for proc in list(processes.values()):
+            proc.kill()
 
     def _reset(self) -> None:
         if self.pool is not None:
@@ -181,7 +212,10 @@ class _ProcessRunner:
         broken = False
         pending = set(futures)
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, pending = wait(pending, timeout=self.timeout, return_when=FIRST_COMPLETED)
+            if not finished:  # nothing finished for `timeout` seconds: a reader hangs
+                self._kill()
+                continue
             for fut in sorted(finished, key=lambda f: futures[f][0][0]):
                 try:
                     yield futures[fut], fut.result()
@@ -194,7 +228,12 @@ class _ProcessRunner:
     def one(self, items: list, job: ReadJob) -> list[FilePart]:
         pool = self._pool(1)
         try:
-            return pool.submit(read_files, items, job).result()
+            return pool.submit(read_files, items, job).result(timeout=self.timeout)
+        except FutureTimeout:
+            self._kill()
+            self._reset()
+            raise WorkerDied(f"reading this file took longer than {self.timeout:g} s; the worker was stopped "
+                             "(the file may be damaged or far too large)") from None
         except BrokenProcessPool:
             self._reset()
             raise WorkerDied() from None

@@ -213,8 +213,10 @@ def _check_outdir(outdir: str) -> Path:
               help="Where files are read: local worker processes, or a Dask distributed cluster (--scheduler).")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask, e.g. tcp://host:8786.")
 @click.option("--per-project", is_flag=True, help="Also write each project's own reports to OUTDIR/projects/NAME/.")
+@click.option("--task-timeout", type=click.FloatRange(1), default=600.0, show_default=True, metavar="SECONDS",
+              help="Stop local workers that finish nothing for this long; a file that alone takes longer fails.")
 def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, project, layout,
-          mappings_file, max_uncompressed_mb, max_ratio, jobs, executor, scheduler, per_project):
+          mappings_file, max_uncompressed_mb, max_ratio, jobs, executor, scheduler, per_project, task_timeout):
     """Assess a portfolio: every evidence file under PATHS (folders are searched, globs allowed)
     as one result with every project, written to OUTDIR/portfolio.json (and the -f formats).
 
@@ -239,7 +241,8 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
                            tailoring=tailoring, as_of=as_of, project=project, layout=layout, reuse=not no_reuse,
                            engine=engine, mappings_file=mappings_file, limits=_limits(max_uncompressed_mb, max_ratio),
                            options=result_options(fail_under, scale, layout, project, mappings_file,
-                                                  max_uncompressed_mb, max_ratio), exclude=[out])
+                                                  max_uncompressed_mb, max_ratio), exclude=[out],
+                           task_timeout=task_timeout)
     except EvidenceError as exc:
         raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
     except IwmRulesError as exc:

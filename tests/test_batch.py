@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from iwm_rules.batch_pool import CRASH_REASON, TEST_ABORT_ENV
+from iwm_rules.batch_pool import CRASH_REASON, TEST_ABORT_ENV, TEST_HANG_ENV
 from iwm_rules.cli import main
 from iwm_rules.exporters.json_export import schema
 
@@ -204,6 +204,20 @@ def test_a_worker_killed_mid_file_fails_that_file_only(tmp_path, monkeypatch):
     assert data["failed_files"] == [{"file": str(tmp_path / "pf" / "boom.csv"), "reason": CRASH_REASON}]
     assert [p["project"] for p in data["projects"]] == ["A", "B", "C", "D"]  # the chunk's other files were retried
     assert [chars(data)[(p, "M.SP1.1")] for p in "ABCD"] == ["FI", "LI", "FI", "PI"]
+
+
+def test_a_reader_that_hangs_is_stopped_and_fails_that_file_only(tmp_path, monkeypatch):
+    extra = portfolio(tmp_path / "pf")
+    write_csv(tmp_path / "pf" / "stuck.csv", [row("E", "M.SP1.1", "Work plan")])
+    out = tmp_path / "out"
+    monkeypatch.setenv(TEST_HANG_ENV, "stuck.csv")
+    res = run([tmp_path / "pf", "-r", MINI, "--tailoring", extra["tailoring"], "--as-of", AS_OF, "-o", out, "-j", "2",
+               "--task-timeout", "6"])
+    assert res.exit_code == 4, res.output
+    data = load(out)
+    assert [Path(f["file"]).name for f in data["failed_files"]] == ["stuck.csv"]
+    assert "longer than 6 s" in data["failed_files"][0]["reason"]
+    assert [p["project"] for p in data["projects"]] == ["A", "B", "C", "D"]
 
 
 def _without_time(path: Path) -> bytes:
