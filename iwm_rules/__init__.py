@@ -11,8 +11,9 @@ from .evidence import Evidence, load_evidence  # noqa: E402
 from .ruleset import load_mappings, load_ruleset, load_tailoring  # noqa: E402
 from .assessment import Assessment, assess  # noqa: E402
 from .exporters import export  # noqa: E402
+from .batch import BatchResult, run_batch  # noqa: E402
 
 __all__ = [
-    "Assessment", "Evidence", "EvidenceError", "EvidenceFileError", "Issue", "RulesetError",
-    "assess", "export", "load_evidence", "load_mappings", "load_ruleset", "load_tailoring", "__version__",
+    "Assessment", "BatchResult", "Evidence", "EvidenceError", "EvidenceFileError", "Issue", "RulesetError",
+    "assess", "export", "load_evidence", "load_mappings", "load_ruleset", "load_tailoring", "run_batch", "__version__",
 ]

@@ -29,7 +29,7 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
                    engine: str = "auto", mappings_file: Path | None = None, limits=None,
                    input_warnings: list[dict] | None = None,
                    apply_to: str | tuple[str, ...] | None = None, bridge: bool = True,
-                   legend_file: Path | None = None) -> Assessment:
+                   legend_file: Path | None = None, options: dict | None = None) -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
 
     A file reached more than once in ``files`` is read once, with a warning in
@@ -41,26 +41,51 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
     bridge refer to the ruleset of the practice they reach. ``bridge=False`` turns the bridge
     off; ``mappings_file`` adds to it. ``legend_file``: marks of the document x practice matrix.
     ``apply_to``: process areas a generic ruleset is applied to (default: its own list, or the
-    tailoring file's ``applies_to``).
+    tailoring file's ``applies_to``). ``options``: recorded in the run manifest.
     """
-    from .evidence.matrix import load_legend
-
     files, duplicates = unique_files(files)
-    areas = parse_areas(apply_to)
-    if not areas and isinstance(tailoring, (str, Path)):
-        areas = tailoring_applies_to(tailoring)
-    selected, auto = select_rulesets(rulesets or [], areas)
+    selected, auto = select_rulesets(rulesets or [], resolve_areas(apply_to, tailoring))
     extra = load_mappings(mappings_file) if mappings_file else ()
-    legend = load_legend(legend_file) if legend_file else None
     evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits,
-                             bridge=load_bridge(), use_bridge=bridge, legend=legend)
+                             **evidence_options(bridge, legend_file))
     if evidence.errors:
         raise EvidenceError(evidence.errors)
     empty = [f for f in evidence.files if f.layout == "none"]
     if empty:
-        raise EvidenceError([EvidenceFileError(
-            f.path, f"no evidence table found: no sheet has a header row with practice and work product columns (or a "
-                    f"PIID / OEdb header) in its first 20 rows; {f.rows_read} row(s) read") for f in empty])
+        raise EvidenceError([no_table_error(f) for f in empty])
+    result = assess_loaded(evidence, selected, auto=auto, extra=extra, tailoring=tailoring, as_of=as_of, reuse=reuse,
+                           engine=engine, options=options)
+    result.data["input"].setdefault("warnings", [])[:0] = [*(input_warnings or ()), *duplicates]
+    return result
+
+
+def resolve_areas(apply_to, tailoring) -> tuple[str, ...]:
+    """Process areas for generic rulesets: ``apply_to``, else the tailoring file's ``applies_to``."""
+    areas = parse_areas(apply_to)
+    if not areas and isinstance(tailoring, (str, Path)):
+        areas = tailoring_applies_to(tailoring)
+    return areas
+
+
+def evidence_options(bridge: bool = True, legend_file: Path | None = None) -> dict:
+    """The ``load_evidence`` keywords for the CMMI V2.0/V3.0 bridge and a matrix legend file."""
+    from .evidence.matrix import load_legend
+
+    return {"bridge": load_bridge(), "use_bridge": bridge,
+            "legend": load_legend(legend_file) if legend_file else None}
+
+
+def no_table_error(report) -> EvidenceFileError:
+    """The error for a file in which no sheet holds an evidence table."""
+    return EvidenceFileError(
+        report.path, f"no evidence table found: no sheet has a header row with practice and work product columns (or a "
+                     f"PIID / OEdb / matrix / observations header) in its first 20 rows; {report.rows_read} row(s) read")
+
+
+def assess_loaded(evidence, selected: list, *, auto: bool, extra: tuple = (), tailoring=None,
+                  as_of: dt.date | None = None, reuse: bool = True, engine: str = "auto",
+                  options: dict | None = None) -> Assessment:
+    """Assess evidence already loaded against ``selected`` rulesets (``auto``: narrowed to those it refers to)."""
     scopes = None
     if auto:
         used = set(evidence.table["ruleset"].unique()) if len(evidence.table) else set()
@@ -68,10 +93,8 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
         scopes = {p: set(g.unique()) for p, g in evidence.table.groupby("project")["ruleset"]}
     maps = load_mappings(None, selected, strict=False) + tuple(
         m for m in extra if {m.from_, m.to} <= {p.id for rs in selected for p in rs.practices})
-    result = assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine, scopes=scopes,
-                    mappings=maps)
-    result.data["input"].setdefault("warnings", [])[:0] = [*(input_warnings or ()), *duplicates]
-    return result
+    return assess(selected, evidence, tailoring=tailoring, as_of=as_of, reuse=reuse, engine=engine, scopes=scopes,
+                  mappings=maps, options=options)
 
 
 def report_data(result: Assessment, *, scale: str = "scampi") -> dict:
@@ -81,10 +104,17 @@ def report_data(result: Assessment, *, scale: str = "scampi") -> dict:
 
 
 def write_reports(result: Assessment | dict, outdir: Path, formats: list[str], *, scale: str = "scampi",
-                  pretty: bool = False) -> list[Path]:
-    """Write each format's report into ``outdir``; ``pretty`` indents the JSON."""
+                  pretty: bool = False, stem: str | None = None) -> list[Path]:
+    """Write each format's report into ``outdir``; ``pretty`` indents the JSON; ``stem`` replaces
+    the name before the first dot (``portfolio`` -> portfolio.json, portfolio.xlsx, ...)."""
     data = result if isinstance(result, dict) else report_data(result, scale=scale)
-    return [export(data, Path(outdir) / FORMATS[f][0], f, pretty=pretty) for f in formats]
+    out = []
+    for f in formats:
+        name = FORMATS[f][0]
+        if stem:
+            name = stem + name[name.index("."):]
+        out.append(export(data, Path(outdir) / name, f, pretty=pretty))
+    return out
 
 
 def summary_text(result: Assessment | dict, *, scale: str = "scampi") -> str:

@@ -112,12 +112,14 @@ def as_rulesets(items) -> list[Ruleset]:
 
 def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | None = None,
            as_of: dt.date | None = None, mappings: tuple[Mapping, ...] | str | Path | None = None,
-           reuse: bool = True, engine: str = "auto", scopes: dict[str, set[str]] | None = None) -> Assessment:
+           reuse: bool = True, engine: str = "auto", scopes: dict[str, set[str]] | None = None,
+           options: dict | None = None) -> Assessment:
     """Assess ``evidence`` against ``rulesets`` (Ruleset objects, ids or paths).
 
     ``mappings``: None uses the shipped mappings (only rows whose two practices are both
     selected); ``reuse=False`` turns evidence reuse across mapped practices off.
     ``scopes``: project -> ids of the rulesets it is assessed against (default: all).
+    ``options``: the caller's options that change the result (recorded in ``manifest.options``).
     """
     rulesets = as_rulesets(rulesets)
     as_of = as_of or dt.date.today()
@@ -167,4 +169,48 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         "organization": organization,
         "evidence": evidence_records(evidence),
     }
+    data["manifest"] = run_manifest(data, rulesets, evidence, tailoring, engine, {"reuse": reuse, **(options or {})})
     return Assessment(data=data, findings=findings)
+
+
+def _file_sha256(path) -> str | None:
+    """sha256 of a regular file, None when it cannot be read (never blocks on a pipe or device)."""
+    import os
+    import stat
+
+    from .evidence import sha256_of
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        return sha256_of(Path(path))
+    except OSError:
+        return None
+
+
+def run_manifest(data: dict, rulesets: list[Ruleset], evidence: Evidence, tailoring, engine: str,
+                 options: dict | None) -> dict:
+    """What produced this result: tool, engine, ruleset contents, input contents, date, options.
+
+    Two runs with equal manifests give equal results (apart from ``generated_at``). Inputs are
+    listed sorted by path, with ``sha256: null`` for a file that could not be read.
+    """
+    inputs = {f.path: f.sha256 for f in evidence.files}
+    for e in evidence.errors:
+        inputs.setdefault(e.path, _file_sha256(e.path))
+    engine_record = data.get("engine")
+    if engine_record is None:  # recorded by the engine stage when it names itself
+        from .engine import choose_backend
+
+        engine_record = {"name": choose_backend(engine), "requested": engine}
+    return {
+        "tool": dict(data["tool"]),
+        "engine": engine_record,
+        "rulesets": [{"id": r.id, "version": r.version, "sha256": _file_sha256(r.path) if r.path else None}
+                     for r in rulesets],
+        "inputs": [{"path": p, "sha256": inputs[p]} for p in sorted(inputs)],
+        "tailoring": ({"path": tailoring.path, "sha256": _file_sha256(tailoring.path) if tailoring.path else None}
+                      if isinstance(tailoring, Tailoring) else None),
+        "as_of": data["as_of"],
+        "options": dict(sorted({"engine": engine, **(options or {})}.items())),
+    }

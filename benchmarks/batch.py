@@ -1,0 +1,300 @@
+"""Portfolio benchmark: ``run_batch`` against a bare read of the same files and a naive baseline.
+
+    python benchmarks/batch.py --format csv --rows 100000 --projects 1000 --files 20
+    python benchmarks/batch.py --format xlsx --files 500 --rows 50000 --projects 500
+    python benchmarks/batch.py --format csv --rows 1000000 --projects 10000 --files 100 --no-naive
+
+Generates a portfolio with ``iwm_rules.synthetic`` (each project in one file, a few projects
+split over two files; about 1% of rows faulty: unknown practice, unparsable date, unknown
+status; a few blank rows; one damaged file per 200), then prints:
+
+- files, rows, projects;
+- bare read: python-calamine ``to_python()`` per workbook / pandas C-engine ``read_csv`` per
+  csv, in one process (no validation, no assessment);
+- batch: ``run_batch`` wall time, ratio to the bare read, rows/s, and its stages (find, read
+  in workers, merge, facts, engine, scoring, evidence records, portfolio extras, JSON write);
+- peak RSS of this process and of the largest worker (``resource.getrusage``);
+- naive baseline: openpyxl (xlsx) or csv-module row iteration with per-row Python matching
+  of every work-product pattern, characterizing each project x practice.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import functools
+import re
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import iwm_rules.assessment as assessment_module  # noqa: E402
+from iwm_rules import load_ruleset  # noqa: E402
+from iwm_rules.batch import run_batch  # noqa: E402
+from iwm_rules.exporters import export  # noqa: E402
+from iwm_rules.model import pattern_to_regex  # noqa: E402
+from iwm_rules.synthetic import synthetic_evidence  # noqa: E402
+
+COLUMNS = ["project", "practice", "work_product", "evidence_type", "status", "date", "owner", "party", "location",
+           "notes", "weakness"]
+
+
+def make_portfolio(folder: Path, rulesets, *, rows: int, projects: int, files: int, fmt: str, seed: int = 7) -> int:
+    """Write the portfolio; returns the number of data rows written (faulty and blank included)."""
+    frame = synthetic_evidence(rulesets, rows, n_projects=projects, seed=seed)
+    rng = np.random.default_rng(seed)
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    fault = rng.random(len(frame))
+    frame.loc[fault < 0.004, "practice"] = "IWM.SP9.9"
+    frame.loc[(fault >= 0.004) & (fault < 0.007), "date"] = "31/02/2026"
+    frame.loc[(fault >= 0.007) & (fault < 0.010), "status"] = "pending"
+    pnum = frame["project"].str[1:].astype(int).to_numpy()
+    file_of = (pnum - 1) % files
+    split = (pnum % 50 == 0) & (rng.random(len(frame)) < 0.5)  # a few projects over two files
+    file_of = np.where(split, (file_of + 1) % files, file_of)
+    written = 0
+    for i in range(files):
+        part = frame[file_of == i]
+        path = folder / f"evidence-{i:05d}.{fmt}"
+        records = part.to_numpy(dtype=object).tolist()
+        if records:
+            records.insert(len(records) // 2, [""] * len(COLUMNS))  # one blank row in each file
+        written += len(records)
+        if fmt == "csv":
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(COLUMNS)
+                w.writerows(records)
+        else:
+            _write_xlsx(path, records)
+    for i in range(0, files, 200):  # damaged files among the good ones
+        (folder / f"damaged-{i:05d}.{fmt}").write_bytes(b"PK\x03\x04" + bytes(200) if fmt == "xlsx" else b"\x00\x01binary")
+    return written
+
+
+def _write_xlsx(path: Path, records: list[list]) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    ws = wb.add_worksheet("Evidence")
+    ws.write_row(0, 0, COLUMNS)
+    for r, rec in enumerate(records, start=1):
+        for c, v in enumerate(rec):
+            if v != "":
+                ws.write_string(r, c, str(v))
+    wb.close()
+
+
+def bare_read(paths: list[Path], fmt: str) -> tuple[float, float]:
+    t, c = time.perf_counter(), time.process_time()
+    if fmt == "csv":
+        import pandas as pd
+
+        for p in paths:
+            try:
+                pd.read_csv(p, engine="c", dtype=str, keep_default_na=False)
+            except Exception:  # noqa: BLE001 - the damaged files
+                pass
+    else:
+        import python_calamine
+
+        for p in paths:
+            try:
+                python_calamine.CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0).to_python()
+            except Exception:  # noqa: BLE001
+                pass
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def naive(paths: list[Path], rulesets, fmt: str) -> tuple[float, int]:
+    """Row iteration with per-row pattern matching, then a per-practice characterization."""
+    t, c = time.perf_counter(), time.process_time()
+    wps = {p.id: [(w.id, w.required, [re.compile(pattern_to_regex(m), re.I) for m in w.match]) for w in p.work_products]
+           for rs in rulesets for p in rs.practices}
+    seen: dict[tuple, set] = defaultdict(set)
+    projects = set()
+    for path in paths:
+        try:
+            if fmt == "csv":
+                fh = open(path, newline="", encoding="utf-8")
+                rows = csv.reader(fh)
+            else:
+                import openpyxl
+
+                wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+                rows = wb.worksheets[0].iter_rows(values_only=True)
+            header = next(rows)
+            idx = {h: i for i, h in enumerate(header)}
+            for r in rows:
+                if not r or not r[idx["practice"]]:
+                    continue
+                project, practice, text = r[idx["project"]], r[idx["practice"]], str(r[idx["work_product"]] or "")
+                if practice not in wps:
+                    continue
+                projects.add(project)
+                ok = r[idx["status"]] in ("approved", "baselined", "", None)
+                for wid, _req, pats in wps[practice]:
+                    if any(p.search(text) for p in pats):
+                        seen[(project, practice, wid)].add(ok)
+        except Exception:  # noqa: BLE001 - the damaged files
+            continue
+    chars = {}
+    for project in projects:
+        for pid, items in wps.items():
+            req = [w for w, r, _ in items if r]
+            adequate = sum(True in seen.get((project, pid, w), ()) for w in req)
+            evidenced = sum(bool(seen.get((project, pid, w))) for w in req)
+            chars[(project, pid)] = "FI" if req and adequate == len(req) else "LI" if req and evidenced == len(req) \
+                else "PI" if evidenced else "NI"
+    return time.perf_counter() - t, time.process_time() - c, len(chars)
+
+
+def timed_stages(stages: dict[str, float], cpu: dict[str, float]) -> None:
+    """Time the assessment stages by wrapping the functions ``assess`` calls (no change to them)."""
+    for attr, name in (("build_facts", "facts"), ("run_rules", "engine"), ("score", "scoring"),
+                       ("evidence_records", "evidence records")):
+        original = getattr(assessment_module, attr)
+
+        def wrapper(*a, _f=original, _n=name, **kw):
+            t, c = time.perf_counter(), time.process_time()
+            try:
+                return _f(*a, **kw)
+            finally:
+                stages[_n] = stages.get(_n, 0.0) + time.perf_counter() - t
+                cpu[_n] = cpu.get(_n, 0.0) + time.process_time() - c
+
+        setattr(assessment_module, attr, functools.wraps(original)(wrapper))
+
+
+class DescendantRss:
+    """Peak RSS of the worker processes: sampled from /proc, since pool workers forked by the
+    fork server are not this process's children and getrusage(RUSAGE_CHILDREN) misses them."""
+
+    def __init__(self, every: float = 0.05):
+        import os
+        import threading
+
+        self.pid, self.every = os.getpid(), every
+        self.peak_one = self.peak_sum = 0.0
+        self.cpu: dict[int, float] = {}  # worker pid -> CPU seconds seen (sampled, so a lower bound)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        import os
+
+        while not self.stop.wait(self.every):
+            parents, rss, ticks = {}, {}, {}
+            for d in Path("/proc").iterdir():
+                if not d.name.isdigit():
+                    continue
+                try:
+                    stat = (d / "stat").read_text()
+                    fields = stat[stat.rindex(")") + 2:].split()
+                    parents[int(d.name)] = int(fields[1])
+                    rss[int(d.name)] = int(fields[21]) * 4096 / 2**20
+                    ticks[int(d.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                except (OSError, ValueError, IndexError):
+                    continue
+            mine = {self.pid}
+            changed = True
+            while changed:
+                new = {p for p, pp in parents.items() if pp in mine and p not in mine}
+                mine |= new
+                changed = bool(new)
+            kids = [rss.get(p, 0.0) for p in mine if p != self.pid]
+            for p in mine - {self.pid}:
+                self.cpu[p] = max(self.cpu.get(p, 0.0), ticks.get(p, 0.0))
+            if kids:
+                self.peak_one = max(self.peak_one, max(kids))
+                self.peak_sum = max(self.peak_sum, sum(kids) + rss.get(self.pid, 0.0))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--projects", type=int, default=1_000)
+    ap.add_argument("--files", type=int, default=20)
+    ap.add_argument("-j", "--jobs", type=int, default=None)
+    ap.add_argument("--engine", default="auto", choices=["auto", "durable", "python"])
+    ap.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    args = ap.parse_args()
+    rulesets = [load_ruleset("cmmi-svc-iwm"), load_ruleset("cmmi-svc-wp")]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "portfolio"
+        folder.mkdir()
+        t = time.perf_counter()
+        rows = make_portfolio(folder, rulesets, rows=args.rows, projects=args.projects, files=args.files, fmt=args.format)
+        paths = sorted(folder.iterdir())
+        size = sum(p.stat().st_size for p in paths) / 2**20
+        print(f"portfolio: {len(paths)} {args.format} files ({size:.1f} MiB), {rows:,} rows, {args.projects:,} projects; "
+              f"generated in {time.perf_counter() - t:.1f} s")
+        bare, bare_cpu = bare_read(paths, args.format)
+        print(f"bare read ({'pandas C engine' if args.format == 'csv' else 'python-calamine'}, one process): "
+              f"{bare:.2f} s (CPU {bare_cpu:.2f} s), {rows / bare:,.0f} rows/s")
+        stages: dict[str, float] = {}
+        stage_cpu: dict[str, float] = {}
+        timed_stages(stages, stage_cpu)
+        t = time.perf_counter()
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        with DescendantRss() as workers:
+            result = run_batch([folder], rulesets, jobs=args.jobs, progress=False, engine=args.engine,
+                               as_of=dt.date(2026, 11, 22))
+        t_json, c_json = time.perf_counter(), time.process_time()
+        out = export(result.data, Path(tmp) / "portfolio.json", "json")
+        t_end = time.perf_counter()
+        stage_cpu["json write"] = time.process_time() - c_json
+        total = t_end - t
+        d = result.data
+        acc = sum(f["rows_accepted"] for f in d["input"]["files"])
+        rej = sum(f["rows_rejected"] for f in d["input"]["files"])
+        skp = sum(f["rows_skipped"] for f in d["input"]["files"])
+        print(f"batch (-j {args.jobs or 'all cores'}, engine {d['manifest']['engine']['name']}): {total:.2f} s "
+              f"= {total / bare:.1f}x the bare read, {rows / total:,.0f} rows/s; {len(d['projects']):,} projects, "
+              f"{acc:,} accepted + {rej:,} rejected + {skp:,} skipped rows, {len(result.failed_files)} failed file(s); "
+              f"portfolio.json {out.stat().st_size / 2**20:.1f} MiB")
+        tm = dict(result.timings)
+        breakdown = {"find + rulesets": tm["find"], "read (workers)": tm["read"], "merge": tm["merge"]}
+        breakdown.update(stages)
+        breakdown["assess, other"] = tm["assess"] - sum(stages.values())
+        breakdown["portfolio extras"] = tm["portfolio"]
+        breakdown["json write"] = t_end - t_json
+        print(f"  {'stage':18} {'wall':>9}  {'share':>6}  {'main-process CPU':>16}")
+        for k, v in breakdown.items():
+            c = f"{stage_cpu[k]:7.2f} s" if k in stage_cpu else ""
+            print(f"  {k:18} {v:7.2f} s  {v / total:6.1%}  {c:>16}")
+        cpu2 = resource.getrusage(resource.RUSAGE_SELF)
+        main_cpu = cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime
+        print(f"CPU during batch + JSON: main process {main_cpu:.2f} s, workers {sum(workers.cpu.values()):.2f} s "
+              f"(sampled), wall {total:.2f} s")
+        print(f"peak RSS: main process {peak_rss_mb():,.0f} MB, largest worker {workers.peak_one:,.0f} MB, "
+              f"all together at most {workers.peak_sum:,.0f} MB")
+        if not args.no_naive:
+            t_naive, c_naive, n = naive(paths, rulesets, args.format)
+            print(f"naive baseline ({'csv module' if args.format == 'csv' else 'openpyxl'} rows + per-row matching, "
+                  f"{n:,} characterizations): {t_naive:.2f} s (CPU {c_naive:.2f} s); batch/naive wall "
+                  f"{t_naive / total:.2f}x faster, CPU {c_naive / (main_cpu + sum(workers.cpu.values())):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
