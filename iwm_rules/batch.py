@@ -351,12 +351,15 @@ def _reref(entry: dict, new_ref: dict[int, int]) -> dict:
     return {**entry, "ref": new_ref[entry["ref"]]} if entry.get("ref") in new_ref else dict(entry)
 
 
-def write_per_project(data: dict, outdir: Path, formats: list[str], *, scale: str = "scampi") -> list[Path]:
+def write_per_project(data: dict, outdir: Path, formats: list[str], *, scale: str = "scampi",
+                      pretty: bool = False) -> list[Path]:
     """Each project's own reports in OUTDIR/projects/<safe name>/ (same formats as the portfolio)."""
     from .api import write_reports
+    from .exporters import relabel
 
     used: set[str] = set()
     written = []
     for name, result in project_results(data):
-        written.extend(write_reports(result, Path(outdir) / "projects" / safe_name(name, used), formats, scale=scale))
+        records = relabel(result) if scale == "cmmi-v2" else result
+        written.extend(write_reports(records, Path(outdir) / "projects" / safe_name(name, used), formats, pretty=pretty))
     return written

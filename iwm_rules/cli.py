@@ -349,7 +349,7 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
     written = write_reports(api.report_data(result.assessment, scale=scale), out, formats, pretty=pretty,
                             stem="portfolio")
     if per_project:
-        written += write_per_project(result.data, out, formats, scale=scale)
+        written += write_per_project(result.data, out, formats, scale=scale, pretty=pretty)
     click.echo(batch_summary(result, scale=scale))
     for f in result.failed_files[:20]:
         click.echo(f"failed: {f['file']}: {f['reason']}", err=True)

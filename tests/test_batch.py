@@ -293,7 +293,7 @@ def test_output_folder_that_is_a_file_is_refused_before_reading(tmp_path):
     portfolio(tmp_path / "pf")
     (tmp_path / "o").write_text("x")
     res = run([tmp_path / "pf", "-r", MINI, "-o", tmp_path / "o" / "reports"])
-    assert res.exit_code == 3 and "output folder" in res.output and not (tmp_path / "o" / "reports").exists()
+    assert res.exit_code == 3 and "is a file, not a folder" in res.output and not (tmp_path / "o" / "reports").exists()
 
 
 def test_library_api_progress_and_glob(tmp_path):
