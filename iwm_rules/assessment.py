@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .engine import Finding, run_rules
+from .engine import Finding, run_rules, select_engine
 from .evidence import Evidence
 from .facts import build_facts
 from .model import Mapping, Ruleset, Tailoring
@@ -97,20 +97,23 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         rules.extend(rs.rules)
         for p in rs.practices:
             rules.extend(p.rules)
-    findings = run_rules(rules, facts.records(), backend=engine)
+    chosen = select_engine(engine)
+    findings = run_rules(rules, facts.records(), backend=chosen.backend)
     projects, organization = score(rulesets, facts, findings)
     data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "iwm-rules", "version": __version__},
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "as_of": as_of.isoformat(),
+        "engine": chosen.as_record(),
         "rulesets": [{"id": r.id, "version": r.version, "title": r.title} for r in rulesets],
         "input": {
             "files": [f.as_record() for f in evidence.files],
             "rejected": [{k: (int(v) if k == "row" else v) for k, v in r.items()}
                          for r in evidence.rejected.to_dict("records")],
             "errors": [{"file": e.path, "message": e.message} for e in evidence.errors],
-            "warnings": list(evidence.warnings),
+            "warnings": list(evidence.warnings) + ([{"file": "", "sheet": "", "message": chosen.warning}]
+                                                   if chosen.warning else []),
         },
         "mappings_used": [{"from": m.from_, "to": m.to, "relationship": m.relationship, "source": m.source}
                           for m in maps],

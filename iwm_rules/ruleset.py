@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from .errors import Issue, RulesetError
 from .model import (
     FACT_FIELDS,
+    FIELD_TYPES,
     Defaults,
     Goal,
     Mapping,
@@ -30,7 +32,9 @@ from .model import (
     WorkProduct,
     pattern_to_regex,
 )
-from .yamlio import LineDict, load_yaml
+from .patterns import check as check_pattern
+from .patterns import search_mask
+from .yamlio import LineDict, YamlLimitError, load_yaml
 
 RULESET_KEYS = {"id", "title", "version", "source", "description", "provenance_note", "defaults", "rules", "goals"}
 DEFAULT_KEYS = {"accept_status", "max_age_days", "affirmation"}
@@ -39,7 +43,7 @@ PRACTICE_KEYS = {
     "id", "title", "statement", "aliases", "source", "provenance", "affirmation", "owner",
     "objective", "inputs", "guidance", "subpractices", "work_products", "rules",
 }
-WP_KEYS = {"id", "name", "match", "required", "provenance", "note"}
+WP_KEYS = {"id", "name", "match", "exclude", "required", "provenance", "note"}
 RULE_KEYS = {"id", "on", "when", "then", "description"}
 THEN_KEYS = {"kind", "severity", "gap", "message", "action"}
 PROVENANCE = {"verified", "partial", "derived"}
@@ -176,7 +180,7 @@ def _closest(word: str, options: set[str]) -> str | None:
 
 # --------------------------------------------------------------------------- rules
 
-def _check_condition(ck: _Checker, node: Any, on: str, where: str, negated: bool = False) -> None:
+def _check_condition(ck: _Checker, node: Any, on: str, where: str) -> None:
     if not isinstance(node, dict) or not node:
         ck.add("rule", _line(node), f"{where}: a condition must be a mapping (all/any/not or field/op/value)")
         return
@@ -189,32 +193,113 @@ def _check_condition(ck: _Checker, node: Any, on: str, where: str, negated: bool
             ck.add("rule", _line(node), f"{where}: 'all'/'any' takes a non-empty list")
             return
         for item in items:
-            _check_condition(ck, item, on, where, negated)
+            _check_condition(ck, item, on, where)
         return
     if "not" in keys:
         if len(keys) != 1:
             ck.add("rule", _line(node), f"{where}: 'not' must stand alone in its mapping")
-        _check_condition(ck, node["not"], on, where, not negated)
+        _check_condition(ck, node["not"], on, where)
         return
     if not ck.keys(node, {"field", "op", "value"}, {"field", "op"}, f"{where} condition"):
         return
     fld, op = node.get("field"), node.get("op")
-    if fld and fld not in FACT_FIELDS.get(on, {}):
+    spec = FACT_FIELDS.get(on, {}).get(fld) if isinstance(fld, str) else None
+    if fld and spec is None:
         hint = _closest(str(fld), set(FACT_FIELDS.get(on, {})))
         ck.add("rule", _line(node, "field"), f"{where}: unknown field {fld!r} for '{on}' facts" + (f" (did you mean {hint!r}?)" if hint else ""))
     if op and op not in OPERATORS:
         ck.add("rule", _line(node, "op"), f"{where}: unknown operator {op!r} (use one of {', '.join(sorted(OPERATORS))})")
-    if op == "matches":
-        if negated:
-            ck.add("rule", _line(node, "op"), f"{where}: 'matches' cannot be negated by 'not' (the rule engine has no negated regex)")
-        try:
-            re.compile(str(node.get("value", "")))
-        except re.error as exc:
-            ck.add("bad-regex", _line(node, "value"), f"{where}: bad regular expression {node.get('value')!r}: {exc}")
-    if op in ("in", "not_in") and not isinstance(node.get("value"), list):
-        ck.add("rule", _line(node, "value"), f"{where}: '{op}' takes a list value")
-    if op not in ("exists",) and op in OPERATORS and "value" not in node:
+        return
+    if op != "exists" and op in OPERATORS and "value" not in node:
         ck.add("rule", _line(node), f"{where}: operator {op!r} needs a 'value'")
+        return
+    if spec is not None and op in OPERATORS:
+        _check_value(ck, node, str(fld), spec.type, str(op), where)
+
+
+def _check_value(ck: _Checker, node: dict, fld: str, ftype: str, op: str, where: str) -> None:
+    """The operator applies to the field's type (docs/facts.md) and the value has that type."""
+    line = _line(node, "value") if "value" in node else _line(node, "op")
+    label = FIELD_TYPES[ftype]["label"]
+    allowed = FIELD_TYPES[ftype]["ops"]
+    if op not in allowed:
+        ck.add("type", _line(node, "op"), f"{where}: operator {op!r} does not apply to {fld!r} ({label}); "
+                                          f"use one of {', '.join(allowed)}")
+        return
+    value = node.get("value")
+    if op == "exists":
+        if value is not None and not isinstance(value, bool):
+            ck.add("type", line, f"{where}: 'exists' takes true or false, got {value!r}")
+        return
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            ck.add("type", line, f"{where}: {op!r} takes a non-empty list of values ({label}), got {value!r}")
+            return
+        for item in value:
+            problem = _type_problem(item, ftype, op)
+            if problem:
+                ck.add("type", line, f"{where}: {op!r} list item {item!r} for {fld!r}: {problem}")
+        return
+    problem = _type_problem(value, "str" if ftype == "list" else ftype, op)
+    if problem:
+        ck.add("type", line, f"{where}: value {value!r} for {fld!r} ({'list item' if ftype == 'list' else label}): {problem}")
+        return
+    if op == "matches":
+        problem = check_pattern(value)
+        if problem:
+            ck.add("bad-regex", line, f"{where}: {value!r} is not an accepted regular expression "
+                                      f"(RE2 dialect, docs/ruleset-format.md): {problem}")
+
+
+def _type_problem(value: Any, ftype: str, op: str) -> str | None:
+    """Why ``value`` cannot be compared with a field of type ``ftype``, or None."""
+    if ftype == "int":
+        return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number (unquoted)"
+    if ftype == "bool":
+        return None if isinstance(value, bool) else "must be true or false (unquoted)"
+    if ftype == "date":
+        if isinstance(value, dt.datetime):
+            return "must be a date YYYY-MM-DD, not a timestamp"
+        if isinstance(value, dt.date) or (value == "" and op in ("eq", "ne")):
+            return None
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                dt.date.fromisoformat(value)
+                return None
+            except ValueError:
+                pass
+        return "must be a real date written YYYY-MM-DD" + (" (or '' with eq/ne)" if op in ("eq", "ne") else "")
+    if isinstance(value, str):
+        return None
+    return "must be text (quote it)" if value is not None else "must be text, not empty"
+
+
+def _check_message(ck: _Checker, then: dict, on: str, where: str) -> None:
+    """``{field}`` in a message names a fact field of the rule's fact type, nothing more."""
+    message = then.get("message")
+    if message is None:
+        return
+    if not isinstance(message, str):
+        ck.add("type", _line(then, "message"), f"{where}: 'message' must be text")
+        return
+    try:
+        parts = list(string.Formatter().parse(message))
+    except ValueError as exc:
+        ck.add("message", _line(then, "message"), f"{where}: message {message!r}: {exc} (write {{{{ and }}}} for a literal brace)")
+        return
+    known = FACT_FIELDS.get(on, {})
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in known:
+            base = re.split(r"[.\[]", name, maxsplit=1)[0]
+            hint = f"; write {{{base}}}" if base in known else (f" (did you mean {{{_closest(name, set(known))}}}?)" if _closest(name, set(known)) else "")
+            ck.add("message", _line(then, "message"), f"{where}: message placeholder {{{name}}} is not a field of "
+                                                      f"'{on}' facts (docs/facts.md){hint}")
+        elif spec or conversion:
+            ck.add("message", _line(then, "message"), f"{where}: message placeholder {{{name}"
+                                                      f"{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}} "
+                                                      f"takes no format; write {{{name}}}")
 
 
 def _parse_rules(ck: _Checker, items: Any, origin: str, scope_ruleset: str | None,
@@ -246,13 +331,17 @@ def _parse_rules(ck: _Checker, items: Any, origin: str, scope_ruleset: str | Non
 
             if then.get("gap") is not None and then.get("gap") not in GAP_KINDS:
                 ck.add("rule", _line(then, "gap"), f"{where}: gap must be one of {', '.join(GAP_KINDS)}")
+            if on in FACT_FIELDS:
+                _check_message(ck, then, on, where)
         out.append(Rule(id=rid, on=on, when=_plain(node.get("when")), then=_plain(then) if isinstance(then, dict) else {},
                         origin=origin, scope_ruleset=scope_ruleset, scope_practice=scope_practice))
     return tuple(out)
 
 
 def _plain(obj: Any) -> Any:
-    """LineDicts back to plain dicts (rules are data handed to the engine)."""
+    """LineDicts back to plain dicts (rules are data handed to the engine); dates as ISO text."""
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
     if isinstance(obj, dict):
         return {k: _plain(v) for k, v in obj.items() if k != "__duplicate_keys__"}
     if isinstance(obj, list):
@@ -269,6 +358,10 @@ def _read(path: Path, ck: _Checker) -> Any:
         ck.add("io", 0, "file not found")
     except OSError as exc:
         ck.add("io", 0, f"cannot read: {exc.strerror or exc}")
+    except YamlLimitError as exc:
+        ck.add("limit", exc.problem_mark.line + 1 if exc.problem_mark else 0, f"refused: {exc.problem}")
+    except yaml.constructor.ConstructorError as exc:
+        ck.add("yaml", exc.problem_mark.line + 1 if exc.problem_mark else 0, str(exc.problem))
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         ck.add("yaml", line, f"invalid YAML: {exc.problem}")
@@ -292,15 +385,22 @@ def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) ->
             ck.add("bad-id", _line(node, "id"), f"work product id {wid!r} must be kebab-case")
         ck.unique(seen, wid, node, "work product", f" in {pid}")
         match = ck.str_list(node, "match")
-        compiled = []
-        for entry in match:
-            try:
-                compiled.append(re.compile(pattern_to_regex(entry), re.IGNORECASE))
-            except re.error as exc:
-                ck.add("bad-regex", _line(node, "match"), f"work product {wid!r} of {pid}: bad regular expression {entry!r}: {exc}")
-        if compiled and name and not any(c.search(name) for c in compiled):
+        exclude = ck.str_list(node, "exclude")
+        where = f"work product {wid!r} of {pid}"
+        good: dict[str, list[str]] = {"match": [], "exclude": []}
+        for key, entries in (("match", match), ("exclude", exclude)):
+            for entry in entries:
+                problem = check_pattern(pattern_to_regex(entry), ignore_case=True)
+                if problem:
+                    ck.add("bad-regex", _line(node, key), f"{where}: {key} entry {entry!r} is not an accepted regular "
+                                                           f"expression (RE2 dialect, docs/ruleset-format.md): {problem}")
+                else:
+                    good[key].append(entry)
+        if good["match"] and name and not search_mask(
+                [name], WorkProduct(wid, name, tuple(good["match"]), exclude=tuple(good["exclude"])).regex())[0]:
             ck.add("name-not-matched", _line(node, "name"),
-                   f"work product {wid!r} of {pid}: its name {name!r} matches none of its own patterns; add a pattern that matches it")
+                   f"{where}: its name {name!r} matches none of its own patterns (or matches an exclude entry); "
+                   "add a pattern that matches it")
         required = node.get("required", True)
         if not isinstance(required, bool):
             ck.add("type", _line(node, "required"), f"work product {wid!r}: 'required' must be true or false")
@@ -308,7 +408,7 @@ def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) ->
         prov = ck.text(node, "provenance", provenance)
         if prov not in PROVENANCE:
             ck.add("provenance", _line(node, "provenance"), f"provenance must be one of {', '.join(sorted(PROVENANCE))}")
-        out.append(WorkProduct(id=wid, name=name, match=match, required=required, provenance=prov))
+        out.append(WorkProduct(id=wid, name=name, match=match, required=required, provenance=prov, exclude=exclude))
     return tuple(out)
 
 
