@@ -229,32 +229,40 @@ def _check_value(ck: _Checker, node: dict, fld: str, ftype: str, op: str, where:
     value = node.get("value")
     if op == "exists":
         if value is not None and not isinstance(value, bool):
-            ck.add("type", line, f"{where}: 'exists' takes true or false, got {value!r}")
+            ck.add("type", line, f"{where}: 'exists' takes true or false, got {_shown(value)}")
         return
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
-            ck.add("type", line, f"{where}: {op!r} takes a non-empty list of values ({label}), got {value!r}")
+            ck.add("type", line, f"{where}: {op!r} takes a non-empty list of values ({label}), got {_shown(value)}")
             return
         for item in value:
             problem = _type_problem(item, ftype, op)
             if problem:
-                ck.add("type", line, f"{where}: {op!r} list item {item!r} for {fld!r}: {problem}")
+                ck.add("type", line, f"{where}: {op!r} list item {_shown(item)} for {fld!r}: {problem}")
         return
     problem = _type_problem(value, "str" if ftype == "list" else ftype, op)
     if problem:
-        ck.add("type", line, f"{where}: value {value!r} for {fld!r} ({'list item' if ftype == 'list' else label}): {problem}")
+        ck.add("type", line, f"{where}: value {_shown(value)} for {fld!r} ({'list item' if ftype == 'list' else label}): {problem}")
         return
     if op == "matches":
         problem = check_pattern(value)
         if problem:
-            ck.add("bad-regex", line, f"{where}: {value!r} is not an accepted regular expression "
+            ck.add("bad-regex", line, f"{where}: {_shown(value)} is not an accepted regular expression "
                                       f"(RE2 dialect, docs/ruleset-format.md): {problem}")
+
+
+def _shown(value: Any) -> str:
+    """A value as written, cut short (a value may be a long list built with aliases)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _type_problem(value: Any, ftype: str, op: str) -> str | None:
     """Why ``value`` cannot be compared with a field of type ``ftype``, or None."""
     if ftype == "int":
-        return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number (unquoted)"
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "must be a whole number (unquoted)"
+        return None if abs(value) <= 2**53 else "must be a whole number between -2**53 and 2**53"
     if ftype == "bool":
         return None if isinstance(value, bool) else "must be true or false (unquoted)"
     if ftype == "date":
@@ -270,7 +278,7 @@ def _type_problem(value: Any, ftype: str, op: str) -> str | None:
                 pass
         return "must be a real date written YYYY-MM-DD" + (" (or '' with eq/ne)" if op in ("eq", "ne") else "")
     if isinstance(value, str):
-        return None
+        return None if "\x00" not in value else "must not contain a NUL character"
     return "must be text (quote it)" if value is not None else "must be text, not empty"
 
 

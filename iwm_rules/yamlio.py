@@ -19,8 +19,8 @@ import yaml
 MAX_YAML_BYTES = 5 * 2**20
 #: most nodes that aliases may add to a document when expanded
 MAX_ALIAS_NODES = 10_000
-#: most nodes (scalars, lists, mappings) a document may hold as written (a shipped ruleset has ~6,000)
-MAX_NODES = 200_000
+#: most values (scalars, lists, mappings) a document may hold as written (the largest shipped file has ~2,000)
+MAX_NODES = 100_000
 #: deepest nesting of mappings and lists
 MAX_DEPTH = 100
 
