@@ -52,6 +52,8 @@ RELATIONSHIPS = {"equal", "subset", "superset", "intersect"}
 OPERATORS = {"eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "matches", "exists", "contains", "not_contains"}
 FINDING_KINDS = {"weakness", "gap", "info"}
 SEVERITIES = {"major", "minor", "info"}
+#: most alternative branches one rule's condition may expand to (durable_rules hangs past ~512)
+MAX_BRANCHES = 256
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 STANDARD_RULES_FILE = "standard-rules.yaml"
@@ -217,6 +219,23 @@ def _check_condition(ck: _Checker, node: Any, on: str, where: str) -> None:
         _check_value(ck, node, str(fld), spec.type, str(op), where)
 
 
+def _branches(node: dict, negated: bool = False) -> int:
+    """How many conjunctive branches the condition expands to (durable_rules expands 'any',
+    'in' and negated 'all' into alternatives; past a few hundred it hangs or gives up)."""
+    if "all" in node or "any" in node:
+        counts = [_branches(c, negated) for c in node.get("all", node.get("any"))]
+        product = ("all" in node) != negated
+        total = 1 if product else 0
+        for c in counts:
+            total = min(total * c if product else total + c, 10**9)
+        return total
+    if "not" in node:
+        return _branches(node["not"], not negated)
+    if node.get("op") == ("not_in" if negated else "in"):
+        return len(node.get("value") or [])
+    return 1
+
+
 def _check_value(ck: _Checker, node: dict, fld: str, ftype: str, op: str, where: str) -> None:
     """The operator applies to the field's type (docs/facts.md) and the value has that type."""
     line = _line(node, "value") if "value" in node else _line(node, "op")
@@ -328,7 +347,12 @@ def _parse_rules(ck: _Checker, items: Any, origin: str, scope_ruleset: str | Non
         if on not in FACT_FIELDS:
             ck.add("rule", _line(node, "on"), f"{where}: 'on' must be one of {', '.join(FACT_FIELDS)}")
         else:
+            before = len(ck.issues)
             _check_condition(ck, node.get("when"), on, where)
+            if len(ck.issues) == before and _branches(node.get("when")) > MAX_BRANCHES:
+                ck.add("rule", _line(node, "when"), f"{where}: the condition has {_branches(node.get('when')):,} "
+                                                    f"alternative branches once 'any', 'in' and 'not' are expanded; at most "
+                                                    f"{MAX_BRANCHES} are accepted (split it into several rules)")
         then = node.get("then")
         if ck.keys(then, THEN_KEYS, {"kind", "message"}, f"{where} 'then'"):
             if then.get("kind") not in FINDING_KINDS:

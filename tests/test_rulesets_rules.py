@@ -160,3 +160,20 @@ def test_every_field_has_a_type_and_docs_facts_md_is_generated_from_them():
     text = (ROOT / "docs" / "facts.md").read_text()
     assert fact_fields_markdown() in text, "regenerate the tables: python -c 'from iwm_rules.model import " \
                                            "fact_fields_markdown as f; print(f())'"
+
+
+@pytest.mark.parametrize("when,count", [
+    ("{field: title, op: in, value: [" + ", ".join(f"t{i}" for i in range(600)) + "]}", 600),
+    ("{not: {field: title, op: not_in, value: [" + ", ".join(f"t{i}" for i in range(300)) + "]}}", 300),
+    ("{all: [" + ", ".join(f"{{any: [{{field: title, op: eq, value: a{i}}}, {{field: n_artifacts, op: eq, value: {i}}}]}}"
+                           for i in range(14)) + "]}", 2**14),
+    ("{not: {any: [" + ", ".join(f"{{all: [{{field: title, op: eq, value: a{i}}}, {{field: n_artifacts, op: eq, value: {i}}}]}}"
+                               for i in range(9)) + "]}}", 2**9),
+])
+def test_conditions_that_expand_past_the_engine_limit_are_refused(tmp_path, when, count):
+    """durable_rules expands alternatives: an 'in' of 600 values hung it, 2**14 branches made it fail."""
+    path = _ruleset(tmp_path, _rule(when))
+    issues = _issues(path)
+    assert len(issues) == 1 and f"has {count:,} alternative branches" in issues[0], issues
+    ok = _ruleset(tmp_path, _rule("{field: title, op: in, value: [" + ", ".join(f"t{i}" for i in range(200)) + "]}"))
+    assert _issues(ok) == []

@@ -22,14 +22,15 @@ import json
 import threading
 from collections import OrderedDict
 
+from ..errors import IwmRulesError
 from .compiler import LIST_SENTINEL, CompiledRule
 
 CHUNK = 400
 MAX_RULESETS = 16
 
 
-class EngineError(RuntimeError):
-    pass
+class EngineError(IwmRulesError, RuntimeError):
+    """durable_rules could not run the rules or did not evaluate every fact."""
 
 
 def available() -> bool:
@@ -99,7 +100,11 @@ def ruleset_for(compiled: list[CompiledRule]) -> str:
     for i, cr in enumerate(compiled):
         definition[name][cr.name]["run"] = _action(i)
     definition[name]["__seen__"]["run"] = _seen
-    _host().set_rulesets(definition)
+    try:
+        _host().set_rulesets(definition)
+    except Exception as exc:  # durable_rules_engine.error: a limit of the engine
+        raise EngineError(f"durable_rules cannot run these rules ({exc}); simplify the rule conditions "
+                          "or use --engine python") from None
     cache[key] = name
     while len(cache) > MAX_RULESETS:
         _drop(cache.popitem(last=False)[1])
