@@ -110,7 +110,7 @@ class _Checker:
     issues: list[Issue] = field(default_factory=list)
 
     def add(self, code: str, line: int, message: str) -> None:
-        self.issues.append(Issue(code, f"{self.path}:{line}", message))
+        self.issues.append(Issue(code, f"{self.path}:{line}" if line else self.path, message))
 
     def keys(self, node: Any, allowed: set[str], required: set[str], what: str) -> bool:
         if not isinstance(node, dict):

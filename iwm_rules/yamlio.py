@@ -178,5 +178,10 @@ def load_yaml(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES) -> Any:
     try:
         _prescan(data)
         return yaml.load(data, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.reader.ReaderError as exc:  # not UTF-8, or a control character: say where, on one line
+        line = data[: max(exc.position, 0)].count(b"\n")
+        hint = "; save the file as UTF-8" if "UTF" in str(exc.reason) else ""
+        raise yaml.MarkedYAMLError(None, None, f"{exc.reason} at offset {exc.position}{hint}",
+                                   yaml.Mark(str(path), exc.position, line, 0, None, None)) from None
     except RecursionError:
         raise YamlLimitError(None, None, f"nesting deeper than {MAX_DEPTH} levels", None) from None

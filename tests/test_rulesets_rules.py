@@ -177,3 +177,17 @@ def test_conditions_that_expand_past_the_engine_limit_are_refused(tmp_path, when
     assert len(issues) == 1 and f"has {count:,} alternative branches" in issues[0], issues
     ok = _ruleset(tmp_path, _rule("{field: title, op: in, value: [" + ", ".join(f"t{i}" for i in range(200)) + "]}"))
     assert _issues(ok) == []
+
+
+@pytest.mark.parametrize("content,line,expected", [
+    (b"id: typed\ntitle: caf\xe9\n", 2, "UTF-8 octet sequence at offset 20; save the file as UTF-8"),
+    (b"id: typed\ntitle: a\x00b\n", 2, "control characters are not allowed"),
+    (b"id: !!python/object:os.system ls\n", 1, "could not determine a constructor for the tag"),
+    (b"? [a, b]\n: 1\n", 1, "a mapping key must be text"),
+])
+def test_unreadable_yaml_is_one_line_with_its_line(tmp_path, content, line, expected):
+    path = tmp_path / "odd.yaml"
+    path.write_bytes(content)
+    issues = _issues(path)
+    assert len(issues) == 1 and "\n" not in issues[0], issues
+    assert issues[0].startswith(f"{path}:{line}: ") and expected in issues[0], issues
