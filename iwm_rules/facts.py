@@ -134,7 +134,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         for wp in wp_by_practice.get(pid, pd.DataFrame()).itertuples(index=False):
             hit = search_mask(group["work_product"], wp.regex)  # RE2, case-insensitive, linear time
             if hit.any():
-                hits.append(group[hit].assign(work_product_id=wp.work_product))
+                hits.append(group[hit.to_numpy()].assign(work_product_id=wp.work_product))
     pair_hits = pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["practice", "work_product", "work_product_id"])
     art_i = art.reset_index().rename(columns={"index": "_i"})
     matched = art_i.merge(pair_hits, on=["practice", "work_product"], how="inner").set_index("_i")

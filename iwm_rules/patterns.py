@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import re2
 
 from .model import MatchPattern
@@ -90,12 +91,14 @@ def fullmatch(pattern: str, text) -> bool:
     return isinstance(text, str) and compile_pattern(pattern).fullmatch(text) is not None
 
 
-def search_mask(texts: Iterable, pattern: str | MatchPattern, *, ignore_case: bool = True) -> np.ndarray:
+def search_mask(texts: Iterable, pattern: str | MatchPattern, *, ignore_case: bool = True):
     """Work-product matching: for each text, does ``pattern`` occur in it (case-insensitively)?
 
-    A :class:`MatchPattern` also needs its ``exclude`` pattern not to occur."""
+    A :class:`MatchPattern` also needs its ``exclude`` pattern not to occur. A pandas Series
+    gives a boolean Series on the same index; anything else a boolean numpy array."""
     include, exclude = (pattern.include, pattern.exclude) if isinstance(pattern, MatchPattern) else (pattern, "")
     inc = compile_pattern(include, ignore_case)
     exc = compile_pattern(exclude, ignore_case) if exclude else None
-    return np.fromiter((isinstance(t, str) and inc.search(t) is not None and (exc is None or exc.search(t) is None)
+    mask = np.fromiter((isinstance(t, str) and inc.search(t) is not None and (exc is None or exc.search(t) is None)
                         for t in texts), dtype=bool)
+    return pd.Series(mask, index=texts.index) if isinstance(texts, pd.Series) else mask
