@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from iwm_rules.engine import durable_backend, run_rules
 from iwm_rules.model import FACT_FIELDS, FIELD_TYPES, Rule
 from iwm_rules.patterns import check, fullmatch
-from iwm_rules.ruleset import _Checker, _parse_rules
+from iwm_rules.checker import _Checker
+from iwm_rules.rulelang import _parse_rules
 
 FIELDS = FACT_FIELDS["practice"]
 FIXED = {"type", "ruleset", "practice"}
