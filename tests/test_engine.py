@@ -339,3 +339,27 @@ def test_durable_rulesets_are_reused_and_bounded():
         assert len(found) == 1
     assert len(durable_backend._state["rulesets"]) == durable_backend.MAX_RULESETS
     assert len(durable_backend._host()._ruleset_list) == durable_backend.MAX_RULESETS
+
+
+@needs_durable
+@pytest.mark.parametrize("pattern", ["(?i)work plan", "^Work plan$", r"\w+ plan"])
+def test_a_matches_rule_rates_the_same_in_both_engines(tmp_path, pattern):
+    """The issue's case: a ``matches`` rule gave FI under durable_rules and LI under python."""
+    from .conftest import FIXTURES, write_long_xlsx
+
+    text = (FIXTURES / "mini-ruleset.yaml").read_text().replace("rules:\n", (
+        "rules:\n  - id: named-plan\n    on: work_product\n"
+        f"    when: {{all: [{{field: name, op: matches, value: '{pattern}'}}, {{field: n_artifacts, op: gt, value: 0}}]}}\n"
+        "    then: {kind: weakness, severity: minor, message: 'check {name}'}\n"), 1)
+    path = tmp_path / "mini.yaml"
+    path.write_text(text)
+    rs = load_ruleset(path)
+    xlsx = write_long_xlsx(tmp_path / "e.xlsx", [
+        {"project": "A", "practice": "M.SP1.1", "work_product": "Work plan v3", "status": "approved"},
+        {"project": "A", "practice": "M.SP1.1", "work_product": "Schedule", "status": "approved"}])
+    results = {engine: assess([rs], load_evidence([xlsx], [rs]), as_of=dt.date(2026, 11, 30), engine=engine).to_dict()
+               for engine in ("durable", "python")}
+    chars = {e: [pr["characterization"] for p in d["projects"] for pr in p["practices"] if pr["practice"] == "M.SP1.1"]
+             for e, d in results.items()}
+    assert chars["durable"] == chars["python"] == ["LI"]
+    assert results["durable"]["projects"] == results["python"]["projects"]
