@@ -49,8 +49,6 @@ def compile_pattern(pattern: str, ignore_case: bool = False):
         raise PatternError(f"a pattern must be text, got {type(pattern).__name__}")
     if pattern == "":
         raise PatternError("the pattern is empty")
-    if len(pattern) > MAX_PATTERN_CHARS:
-        raise PatternError(f"the pattern is {len(pattern)} characters long; at most {MAX_PATTERN_CHARS} are accepted")
     if "\\C" in pattern.replace("\\\\", ""):
         raise PatternError("\\C (any single byte) is not accepted; use . for any character")
     try:
@@ -77,8 +75,11 @@ def _explain(reason: str) -> str:
     return reason
 
 
-def check(pattern, ignore_case: bool = False) -> str | None:
-    """Why ``pattern`` is refused, or None when it is accepted."""
+def check(pattern, ignore_case: bool = False, max_chars: int | None = MAX_PATTERN_CHARS) -> str | None:
+    """Why ``pattern`` is refused, or None when it is accepted (``max_chars`` bounds what a user
+    writes; the union of a work product's entries is checked without it)."""
+    if max_chars is not None and isinstance(pattern, str) and len(pattern) > max_chars:
+        return f"the pattern is {len(pattern)} characters long; at most {max_chars} are accepted"
     try:
         compile_pattern(pattern, ignore_case)
     except PatternError as exc:

@@ -140,6 +140,12 @@ def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) ->
                                                            f"expression (RE2 dialect, docs/ruleset-format.md): {problem}")
                 else:
                     good[key].append(entry)
+        combined = WorkProduct(wid, name, tuple(good["match"]), exclude=tuple(good["exclude"])).regex()
+        for key, union in (("match", combined.include), ("exclude", combined.exclude)):
+            problem = check_pattern(union, ignore_case=True, max_chars=None) if union else None
+            if problem:
+                ck.add("bad-regex", _line(node, key), f"{where}: its {key} entries together cannot be run: {problem}")
+                good[key] = []
         if good["match"] and name and not search_mask(
                 [name], WorkProduct(wid, name, tuple(good["match"]), exclude=tuple(good["exclude"])).regex())[0]:
             ck.add("name-not-matched", _line(node, "name"),

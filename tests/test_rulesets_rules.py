@@ -191,3 +191,12 @@ def test_unreadable_yaml_is_one_line_with_its_line(tmp_path, content, line, expe
     issues = _issues(path)
     assert len(issues) == 1 and "\n" not in issues[0], issues
     assert issues[0].startswith(f"{path}:{line}: ") and expected in issues[0], issues
+
+
+def test_match_entries_that_only_together_exceed_the_memory_bound_are_refused(tmp_path):
+    """Each entry compiles on its own; their union (what matching runs) would not."""
+    entries = ", ".join(f"'/\\pL{{1,300}}{i}/'" for i in range(3))
+    path = _ruleset(tmp_path, "[]\n", work_products=f"- {{id: plan, name: Work plan, match: [work plan, {entries}]}}\n")
+    issues = _issues(path)
+    assert len(issues) == 1 and issues[0].startswith(f"{path}:16: "), issues
+    assert "its match entries together cannot be run: the pattern is too large" in issues[0]
