@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 
@@ -61,6 +62,17 @@ class _Run:
 
 _LOCK = threading.Lock()
 _state: dict = {"host": None, "run": None, "rulesets": OrderedDict()}  # key -> ruleset name
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker (batch) gets a fresh lock: the parent's may have been held at fork time."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    _state["run"] = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _host():
