@@ -111,7 +111,8 @@ def ruleset_for(compiled: list[CompiledRule]) -> str:
     definition = copy.deepcopy({name: conditions})
     for i, cr in enumerate(compiled):
         definition[name][cr.name]["run"] = _action(i)
-    definition[name]["__seen__"]["run"] = _seen
+    # durable_rules checks an action's signature: a plain one-argument callable (not a wrapped function)
+    definition[name]["__seen__"]["run"] = lambda c: _seen(c)
     try:
         _host().set_rulesets(definition)
     except Exception as exc:  # durable_rules_engine.error: a limit of the engine
