@@ -363,3 +363,49 @@ def test_a_matches_rule_rates_the_same_in_both_engines(tmp_path, pattern):
              for e, d in results.items()}
     assert chars["durable"] == chars["python"] == ["LI"]
     assert results["durable"]["projects"] == results["python"]["projects"]
+
+
+@needs_durable
+def test_a_refused_single_fact_is_retried_once_in_a_clean_session(monkeypatch):
+    """A fact durable_rules refuses (a colliding id) is asserted again after its session is
+    deleted; refused twice, the error surfaces instead of a silent gap."""
+    from durable import engine
+
+    rules = list(load_standard_rules())
+    fact = {**WP_BASE, "n_artifacts": 0, "n_adequate": 0}
+    real_one, calls, deleted = engine.Host.assert_fact, {"n": 0}, []
+    real_delete = engine.Host.delete_state
+
+    def refuse_batches(self, name, batch, complete=None):
+        raise engine.MessageObservedException("collision")
+
+    def refuse_once(self, name, f, complete=None):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise engine.MessageObservedException("collision")
+        return real_one(self, name, f, complete)
+
+    def delete(self, name, sid=None):
+        deleted.append(sid)
+        return real_delete(self, name, sid)
+
+    monkeypatch.setattr(engine.Host, "assert_facts", refuse_batches)
+    monkeypatch.setattr(engine.Host, "assert_fact", refuse_once)
+    monkeypatch.setattr(engine.Host, "delete_state", delete)
+    found = run_rules(rules, [fact], backend="durable")
+    assert [(f.rule, f.project) for f in found] == [("missing-work-product", "A")] and calls["n"] == 2
+    assert deleted.count("c0") >= 2  # before the retry, and after the chunk
+
+    def refuse_always(self, name, f, complete=None):
+        raise engine.MessageObservedException("collision")
+
+    monkeypatch.setattr(engine.Host, "assert_fact", refuse_always)
+    with pytest.raises(durable_backend.EngineError, match="refused a fact twice .* project 'A'"):
+        run_rules(rules, [fact], backend="durable")
+
+
+def test_finding_record_is_what_reports_show():
+    (f,) = run_rules(list(load_standard_rules()), [{**WP_BASE, "n_artifacts": 0, "n_adequate": 0}], backend="python")
+    assert f.as_record() == {"rule": "missing-work-product", "kind": "gap", "severity": "major",
+                             "message": "No artifact for required work product 'Plan'"}
+    assert (f.gap, f.origin, f.work_product, f.practice, f.ruleset) == ("missing_work_product", "standard", "w", "p", "r")

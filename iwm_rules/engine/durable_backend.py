@@ -190,4 +190,8 @@ def _assert_alone(host, name: str, fact: dict, sid: str) -> None:
         host.assert_fact(name, fact)
     except Exception:
         _forget(host, name, sid)
-        host.assert_fact(name, fact)  # second try in a clean session; a failure propagates
+        try:
+            host.assert_fact(name, fact)  # second try in a clean session
+        except Exception as exc:
+            raise EngineError(f"durable_rules refused a fact twice ({type(exc).__name__}); project "
+                              f"{fact.get('project')!r}, practice {fact.get('practice')!r}; use --engine python") from exc
