@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .engine import Finding, run_rules
+from .engine import Finding, run_rules, select_engine
 from .evidence import Evidence
 from .facts import build_facts
 from .levels import levels as rate_levels
@@ -137,7 +137,8 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         rules.extend(rs.rules)
         for p in rs.practices:
             rules.extend(p.rules)
-    findings = run_rules(rules, facts.records(), backend=engine)
+    chosen = select_engine(engine)
+    findings = run_rules(rules, facts.records(), backend=chosen.backend)
     projects, organization = score(rulesets, facts, findings)
     for p in projects:
         p["levels"] = rate_levels(p["goals"])
@@ -150,6 +151,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         "tool": {"name": "iwm-rules", "version": __version__},
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "as_of": as_of.isoformat(),
+        "engine": chosen.as_record(),
         "rulesets": [{"id": r.id, "version": r.version, "title": r.title} for r in rulesets],
         "catalogue": catalogue_records(rulesets),
         "input": {
@@ -157,7 +159,8 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
             "rejected": [{k: (int(v) if k == "row" else v) for k, v in r.items()}
                          for r in evidence.rejected.to_dict("records")],
             "errors": [{"file": e.path, "message": e.message} for e in evidence.errors],
-            "warnings": list(evidence.warnings),
+            "warnings": list(evidence.warnings) + ([{"file": "", "sheet": "", "message": chosen.warning}]
+                                                   if chosen.warning else []),
             "bridge": bridge_summary(bridge),
         },
         "mappings_used": [{"from": m.from_, "to": m.to, "relationship": m.relationship, "source": m.source}

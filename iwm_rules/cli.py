@@ -38,6 +38,25 @@ def warn(message: str) -> None:
     click.echo(f"warning: {printable(message)}", err=True)
 
 
+class UsageLineError(InputError):
+    """A bad option value: printed as one line, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def _engine_choice(engine: str):
+    """The evaluator that will run; an unknown or unavailable one is a usage error (exit 2)."""
+    from .engine import EngineChoiceError, select_engine
+
+    try:
+        chosen = select_engine(engine)
+    except EngineChoiceError as exc:
+        raise UsageLineError(str(exc)) from None
+    if chosen.warning:
+        click.echo(f"warning: {chosen.warning}", err=True)
+    return chosen
+
+
 def _date(ctx, param, value):
     if value is None:
         return None
@@ -247,6 +266,7 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     from . import api
     from .exporters import summary
 
+    _engine_choice(engine)
     files, duplicates = paths.unique_files(expand_inputs(evidence, outdir=outdir))
     out = check_outdir(outdir, formats)
     for w in duplicates:

@@ -7,13 +7,13 @@ raw rows: pandas does the matching at millions of rows per second, the rule engi
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .model import Mapping, Ruleset, Tailoring
+from .patterns import search_mask
 
 INVERSE = {"equal": "equal", "subset": "superset", "superset": "subset", "intersect": "intersect"}
 FULL_REUSE = {"equal", "superset"}
@@ -134,9 +134,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     wp_by_practice = {k: g for k, g in wp_cat.groupby("practice")} if len(wp_cat) else {}
     for pid, group in pairs.groupby("practice"):
         for wp in wp_by_practice.get(pid, pd.DataFrame()).itertuples(index=False):
-            with warnings.catch_warnings():  # user patterns may contain groups; we only test for a match
-                warnings.simplefilter("ignore", UserWarning)
-                hit = group["work_product"].str.contains(wp.regex, case=False, regex=True, na=False)
+            hit = search_mask(group["work_product"], wp.regex)  # RE2, case-insensitive, linear time
             if hit.any():
                 hits.append(group[hit.to_numpy()].assign(work_product_id=wp.work_product))
     pair_hits = pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["practice", "work_product", "work_product_id"])

@@ -30,6 +30,15 @@ class Subpractice:
 
 
 @dataclass(frozen=True)
+class MatchPattern:
+    """How a work product is recognised in evidence text: ``include`` occurs in it and
+    ``exclude`` (when set) does not. Both are RE2 patterns, searched case-insensitively."""
+
+    include: str
+    exclude: str = ""
+
+
+@dataclass(frozen=True)
 class WorkProduct:
     id: str
     name: str
@@ -37,17 +46,29 @@ class WorkProduct:
     required: bool = True
     provenance: str = "verified"
     weight: float = 1.0
+    exclude: tuple[str, ...] = ()
 
-    def regex(self) -> str:
-        """One case-insensitive search pattern covering every ``match`` entry."""
-        return "|".join(f"(?:{pattern_to_regex(m)})" for m in self.match)
+    def regex(self) -> MatchPattern:
+        """The ``match`` entries as one pattern, and the ``exclude`` entries as another."""
+        return MatchPattern(_union(self.match), _union(self.exclude))
+
+
+def _union(entries: tuple[str, ...]) -> str:
+    return "|".join(f"(?:{pattern_to_regex(m)})" for m in entries)
+
+
+def is_regex_entry(entry: str) -> bool:
+    """A ``match`` entry written ``/.../`` is a regular expression; anything else is literal text."""
+    return len(entry) >= 2 and entry.startswith("/") and entry.endswith("/")
 
 
 def pattern_to_regex(entry: str) -> str:
-    """``/re/`` entries are regular expressions; anything else is a literal substring."""
-    if len(entry) >= 2 and entry.startswith("/") and entry.endswith("/"):
+    """``/re/`` entries are regular expressions (RE2 dialect); anything else is a literal substring."""
+    if is_regex_entry(entry):
         return entry[1:-1]
-    return re.escape(entry)
+    # RE2 reads a backslash before ASCII punctuation as that character and needs no escape for
+    # letters, digits, spaces or non-ASCII text (re.escape would write ``\ `` for a space).
+    return re.sub(r"([!-/:-@[-`{-~])", r"\\\1", entry)
 
 
 @dataclass(frozen=True)
@@ -166,48 +187,80 @@ class Tailoring:
     applies_to: tuple[str, ...] = ()  # process areas a generic ruleset is applied to
 
 
-#: Every field of the facts the rules see, documented once (docs/facts.md repeats this).
-FACT_FIELDS: dict[str, dict[str, str]] = {
+@dataclass(frozen=True)
+class FactField:
+    """A fact field: its type (one of ``FIELD_TYPES``) and what it means."""
+
+    type: str
+    meaning: str
+
+
+#: The types of fact fields, what a rule value for them must be, and the operators they take.
+FIELD_TYPES: dict[str, dict[str, Any]] = {
+    "str": {"label": "text", "ops": ("eq", "ne", "in", "not_in", "matches", "exists")},
+    "int": {"label": "whole number", "ops": ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists")},
+    "bool": {"label": "true/false", "ops": ("eq", "ne", "exists")},
+    "date": {"label": "date text YYYY-MM-DD, or ''", "ops": ("eq", "ne", "lt", "le", "gt", "ge", "exists")},
+    "list": {"label": "list of texts", "ops": ("contains", "not_contains", "exists")},
+}
+
+
+#: Every field of the facts the rules see, with its type, documented once: docs/facts.md is
+#: generated from it (``fact_fields_markdown``) and a test keeps the two equal.
+FACT_FIELDS: dict[str, dict[str, FactField]] = {
     "work_product": {
-        "type": "always 'work_product'",
-        "project": "project / work group id",
-        "ruleset": "ruleset id",
-        "practice": "practice id",
-        "goal": "goal id",
-        "work_product": "expected work product id",
-        "name": "expected work product name",
-        "required": "true when the ruleset marks it required",
-        "owner": "owner of the practice: customer, provider, shared or ''",
-        "n_artifacts": "artifacts serving it (own evidence and reused full evidence)",
-        "n_adequate": "of those, artifacts with an accepted (or blank) status that are not stale",
-        "n_unapproved": "of those, artifacts whose status is not accepted",
-        "n_stale": "of those, artifacts older than max_age_days",
-        "n_supporting": "items reused through a subset/intersect mapping (support only)",
-        "newest_age_days": "age in days of the newest dated artifact; -1 when none is dated",
-        "max_age_days": "the ruleset's staleness limit",
-        "parties": "parties (customer, provider, shared) of the artifacts serving it",
-        "waiver": "none, active or expired",
-        "waiver_expires": "expiry date of the waiver (ISO) or ''",
+        "type": FactField("str", "always 'work_product'"),
+        "project": FactField("str", "project / work group id"),
+        "ruleset": FactField("str", "ruleset id"),
+        "practice": FactField("str", "practice id"),
+        "goal": FactField("str", "goal id"),
+        "work_product": FactField("str", "expected work product id"),
+        "name": FactField("str", "expected work product name"),
+        "required": FactField("bool", "true when the ruleset marks it required"),
+        "owner": FactField("str", "owner of the practice: customer, provider, shared or ''"),
+        "n_artifacts": FactField("int", "artifacts serving it (own evidence and reused full evidence)"),
+        "n_adequate": FactField("int", "of those, artifacts with an accepted (or blank) status that are not stale and "
+                                       "not judged inadequate (`judged` column, matrix mark `F`)"),
+        "n_unapproved": FactField("int", "of those, artifacts whose status is not accepted"),
+        "n_stale": FactField("int", "of those, artifacts older than max_age_days"),
+        "n_supporting": FactField("int", "items reused through a subset/intersect mapping (support only)"),
+        "newest_age_days": FactField("int", "age in days of the newest dated artifact; -1 when none is dated"),
+        "max_age_days": FactField("int", "the ruleset's staleness limit"),
+        "parties": FactField("list", "parties (customer, provider, shared) of the artifacts serving it"),
+        "waiver": FactField("str", "none, active or expired"),
+        "waiver_expires": FactField("date", "expiry date of the waiver (ISO) or ''"),
     },
     "practice": {
-        "type": "always 'practice'",
-        "project": "project / work group id",
-        "ruleset": "ruleset id",
-        "practice": "practice id",
-        "goal": "goal id",
-        "title": "practice title",
-        "owner": "owner of the practice: customer, provider, shared or ''",
-        "n_required": "required work products",
-        "n_required_evidenced": "required work products with at least one artifact (or a waiver)",
-        "n_required_adequate": "required work products with an adequate artifact (or an active waiver)",
-        "n_artifacts": "artifact rows for this practice (matched or not, own or reused)",
-        "n_affirmations": "affirmation rows for this practice",
-        "n_weaknesses": "weaknesses recorded by reviewers against this practice",
-        "weakness_text": "the recorded weaknesses, joined with '; '",
-        "n_other_evidence": "artifacts that match none of the expected work products",
-        "n_supporting": "items reused through a subset/intersect mapping (support only)",
-        "affirmation_required": "true when the practice needs an affirmation",
-        "waiver": "none, active or expired (any work product of the practice)",
-        "parties": "parties (customer, provider, shared) of this practice's artifacts",
+        "type": FactField("str", "always 'practice'"),
+        "project": FactField("str", "project / work group id"),
+        "ruleset": FactField("str", "ruleset id"),
+        "practice": FactField("str", "practice id"),
+        "goal": FactField("str", "goal id"),
+        "title": FactField("str", "practice title"),
+        "owner": FactField("str", "owner of the practice: customer, provider, shared or ''"),
+        "n_required": FactField("int", "required work products"),
+        "n_required_evidenced": FactField("int", "required work products with at least one artifact (or a waiver)"),
+        "n_required_adequate": FactField("int", "required work products with an adequate artifact (or an active waiver)"),
+        "n_artifacts": FactField("int", "artifact rows for this practice (matched or not, own or reused)"),
+        "n_affirmations": FactField("int", "affirmation rows for this practice"),
+        "n_weaknesses": FactField("int", "weaknesses recorded by reviewers against this practice"),
+        "weakness_text": FactField("str", "the recorded weaknesses, joined with '; '"),
+        "n_other_evidence": FactField("int", "artifacts that match none of the expected work products, or whose "
+                                             "mapping is unverified (`judged: unverified`, matrix mark `?`)"),
+        "n_supporting": FactField("int", "artifacts and affirmations reused through a subset/intersect mapping "
+                                         "(support only; team notes are not counted)"),
+        "affirmation_required": FactField("bool", "true when the practice needs an affirmation"),
+        "waiver": FactField("str", "none, active or expired (any work product of the practice)"),
+        "parties": FactField("list", "parties (customer, provider, shared) of this practice's artifacts"),
     },
 }
+
+
+def fact_fields_markdown() -> str:
+    """The field tables of docs/facts.md, generated from ``FACT_FIELDS``."""
+    out = []
+    for kind, fields in FACT_FIELDS.items():
+        out += [f"## `{kind}` facts", "", "| field | type | meaning |", "|---|---|---|"]
+        out += [f"| `{name}` | {FIELD_TYPES[f.type]['label']} | {f.meaning} |" for name, f in fields.items()]
+        out.append("")
+    return "\n".join(out)

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .checker import _Checker, _closest, _line
 from .errors import Issue, RulesetError
 from .model import (
-    FACT_FIELDS,
     Defaults,
     Goal,
     Mapping,
@@ -30,7 +29,10 @@ from .model import (
     WorkProduct,
     pattern_to_regex,
 )
-from .yamlio import LineDict, load_yaml
+from .patterns import check as check_pattern
+from .patterns import search_mask
+from .rulelang import OPERATORS, _parse_rules, _plain  # noqa: F401 - OPERATORS re-exported
+from .yamlio import LineDict, YamlLimitError, load_yaml
 
 RULESET_KEYS = {"id", "title", "version", "source", "description", "provenance_note", "defaults", "rules", "goals",
                 "generic", "applies_to"}
@@ -40,15 +42,10 @@ PRACTICE_KEYS = {
     "id", "title", "statement", "aliases", "source", "provenance", "affirmation", "owner",
     "objective", "inputs", "guidance", "subpractices", "work_products", "rules", "weight",
 }
-WP_KEYS = {"id", "name", "match", "required", "provenance", "note", "weight"}
-RULE_KEYS = {"id", "on", "when", "then", "description"}
-THEN_KEYS = {"kind", "severity", "gap", "message", "action"}
+WP_KEYS = {"id", "name", "match", "exclude", "required", "provenance", "note", "weight"}
 PROVENANCE = {"verified", "partial", "derived"}
 OWNERS = {"", "customer", "provider", "shared"}
 RELATIONSHIPS = {"equal", "subset", "superset", "intersect"}
-OPERATORS = {"eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "matches", "exists", "contains", "not_contains"}
-FINDING_KINDS = {"weakness", "gap", "info"}
-SEVERITIES = {"major", "minor", "info"}
 PROCESS_AREA = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -100,170 +97,6 @@ def shipped_ids() -> dict[str, Path]:
     return out
 
 
-# --------------------------------------------------------------------------- validation helpers
-
-@dataclass
-class _Checker:
-    path: str
-    issues: list[Issue] = field(default_factory=list)
-
-    def add(self, code: str, line: int, message: str) -> None:
-        self.issues.append(Issue(code, f"{self.path}:{line}", message))
-
-    def keys(self, node: Any, allowed: set[str], required: set[str], what: str) -> bool:
-        if not isinstance(node, dict):
-            self.add("type", getattr(node, "line", 0), f"{what} must be a mapping, got {type(node).__name__}")
-            return False
-        line = getattr(node, "line", 0)
-        for key, kline in node.get("__duplicate_keys__", []):
-            self.add("duplicate-key", kline, f"duplicate key {key!r} in {what}")
-        for key in node:
-            if key == "__duplicate_keys__":
-                continue
-            if key not in allowed:
-                hint = _closest(str(key), allowed)
-                self.add("unknown-key", _line(node, key), f"unknown key {key!r} in {what}" + (f" (did you mean {hint!r}?)" if hint else ""))
-        for key in sorted(required):
-            if key not in node or node[key] in (None, ""):
-                self.add("missing-field", line, f"{what} is missing required field {key!r}")
-        return True
-
-    def unique(self, seen: dict[str, int], ident: str, node: dict, what: str, where: str = "") -> None:
-        """Refuse an id already used (``seen`` maps id -> first line), like a registry would."""
-        line = _line(node, "id")
-        if ident in seen:
-            self.add("duplicate-id", line, f"duplicate {what} id {ident!r}{where} (first at line {seen[ident]})")
-        else:
-            seen[ident] = line
-
-    def items(self, node: dict, key: str, what: str) -> list:
-        """``node[key]`` as a list (missing: empty); anything else is reported."""
-        value = node.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add("type", _line(node, key), f"{what}: {key!r} must be a list")
-            return []
-        return value
-
-    def text(self, node: dict, key: str, default: str = "") -> str:
-        value = node.get(key, default)
-        if value is None:
-            return default
-        if isinstance(value, (dict, list)):
-            self.add("type", _line(node, key), f"{key!r} must be text")
-            return default
-        return str(value).strip()
-
-    def str_list(self, node: dict, key: str) -> tuple[str, ...]:
-        value = node.get(key) or []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-            self.add("type", _line(node, key), f"{key!r} must be a list of texts")
-            return ()
-        return tuple(str(v).strip() for v in value)
-
-
-def _line(node: Any, key: str | None = None) -> int:
-    if isinstance(node, LineDict):
-        return node.line_of(key) if key else node.line
-    return 0
-
-
-def _closest(word: str, options: set[str]) -> str | None:
-    import difflib
-
-    hits = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
-    return hits[0] if hits else None
-
-
-# --------------------------------------------------------------------------- rules
-
-def _check_condition(ck: _Checker, node: Any, on: str, where: str, negated: bool = False) -> None:
-    if not isinstance(node, dict) or not node:
-        ck.add("rule", _line(node), f"{where}: a condition must be a mapping (all/any/not or field/op/value)")
-        return
-    keys = set(node) - {"__duplicate_keys__"}
-    if keys & {"all", "any"}:
-        if len(keys) != 1:
-            ck.add("rule", _line(node), f"{where}: 'all'/'any' must stand alone in their mapping")
-        items = node.get("all", node.get("any"))
-        if not isinstance(items, list) or not items:
-            ck.add("rule", _line(node), f"{where}: 'all'/'any' takes a non-empty list")
-            return
-        for item in items:
-            _check_condition(ck, item, on, where, negated)
-        return
-    if "not" in keys:
-        if len(keys) != 1:
-            ck.add("rule", _line(node), f"{where}: 'not' must stand alone in its mapping")
-        _check_condition(ck, node["not"], on, where, not negated)
-        return
-    if not ck.keys(node, {"field", "op", "value"}, {"field", "op"}, f"{where} condition"):
-        return
-    fld, op = node.get("field"), node.get("op")
-    if fld and fld not in FACT_FIELDS.get(on, {}):
-        hint = _closest(str(fld), set(FACT_FIELDS.get(on, {})))
-        ck.add("rule", _line(node, "field"), f"{where}: unknown field {fld!r} for '{on}' facts" + (f" (did you mean {hint!r}?)" if hint else ""))
-    if op and op not in OPERATORS:
-        ck.add("rule", _line(node, "op"), f"{where}: unknown operator {op!r} (use one of {', '.join(sorted(OPERATORS))})")
-    if op == "matches":
-        if negated:
-            ck.add("rule", _line(node, "op"), f"{where}: 'matches' cannot be negated by 'not' (the rule engine has no negated regex)")
-        try:
-            re.compile(str(node.get("value", "")))
-        except re.error as exc:
-            ck.add("bad-regex", _line(node, "value"), f"{where}: bad regular expression {node.get('value')!r}: {exc}")
-    if op in ("in", "not_in") and not isinstance(node.get("value"), list):
-        ck.add("rule", _line(node, "value"), f"{where}: '{op}' takes a list value")
-    if op not in ("exists",) and op in OPERATORS and "value" not in node:
-        ck.add("rule", _line(node), f"{where}: operator {op!r} needs a 'value'")
-
-
-def _parse_rules(ck: _Checker, items: Any, origin: str, scope_ruleset: str | None,
-                 scope_practice: str | None, seen: dict[str, int]) -> tuple[Rule, ...]:
-    if items in (None, []):
-        return ()
-    if not isinstance(items, list):
-        ck.add("type", _line(items), "'rules' must be a list")
-        return ()
-    out = []
-    for node in items:
-        if not ck.keys(node, RULE_KEYS, {"id", "on", "when", "then"}, "rule"):
-            continue
-        rid = ck.text(node, "id")
-        where = f"rule {rid!r}"
-        ck.unique(seen, rid, node, "rule")
-        on = ck.text(node, "on")
-        if on not in FACT_FIELDS:
-            ck.add("rule", _line(node, "on"), f"{where}: 'on' must be one of {', '.join(FACT_FIELDS)}")
-        else:
-            _check_condition(ck, node.get("when"), on, where)
-        then = node.get("then")
-        if ck.keys(then, THEN_KEYS, {"kind", "message"}, f"{where} 'then'"):
-            if then.get("kind") not in FINDING_KINDS:
-                ck.add("rule", _line(then, "kind"), f"{where}: kind must be one of {', '.join(sorted(FINDING_KINDS))}")
-            if then.get("severity", "major") not in SEVERITIES:
-                ck.add("rule", _line(then, "severity"), f"{where}: severity must be one of {', '.join(sorted(SEVERITIES))}")
-            from .model import GAP_KINDS
-
-            if then.get("gap") is not None and then.get("gap") not in GAP_KINDS:
-                ck.add("rule", _line(then, "gap"), f"{where}: gap must be one of {', '.join(GAP_KINDS)}")
-        out.append(Rule(id=rid, on=on, when=_plain(node.get("when")), then=_plain(then) if isinstance(then, dict) else {},
-                        origin=origin, scope_ruleset=scope_ruleset, scope_practice=scope_practice))
-    return tuple(out)
-
-
-def _plain(obj: Any) -> Any:
-    """LineDicts back to plain dicts (rules are data handed to the engine)."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items() if k != "__duplicate_keys__"}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 # --------------------------------------------------------------------------- ruleset
 
 def _read(path: Path, ck: _Checker) -> Any:
@@ -273,6 +106,10 @@ def _read(path: Path, ck: _Checker) -> Any:
         ck.add("io", 0, "file not found")
     except OSError as exc:
         ck.add("io", 0, f"cannot read: {exc.strerror or exc}")
+    except YamlLimitError as exc:
+        ck.add("limit", exc.problem_mark.line + 1 if exc.problem_mark else 0, f"refused: {exc.problem}")
+    except yaml.constructor.ConstructorError as exc:
+        ck.add("yaml", exc.problem_mark.line + 1 if exc.problem_mark else 0, str(exc.problem))
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         ck.add("yaml", line, f"invalid YAML: {exc.problem}")
@@ -296,15 +133,28 @@ def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) ->
             ck.add("bad-id", _line(node, "id"), f"work product id {wid!r} must be kebab-case")
         ck.unique(seen, wid, node, "work product", f" in {pid}")
         match = ck.str_list(node, "match")
-        compiled = []
-        for entry in match:
-            try:
-                compiled.append(re.compile(pattern_to_regex(entry), re.IGNORECASE))
-            except re.error as exc:
-                ck.add("bad-regex", _line(node, "match"), f"work product {wid!r} of {pid}: bad regular expression {entry!r}: {exc}")
-        if compiled and name and not any(c.search(name) for c in compiled):
+        exclude = ck.str_list(node, "exclude")
+        where = f"work product {wid!r} of {pid}"
+        good: dict[str, list[str]] = {"match": [], "exclude": []}
+        for key, entries in (("match", match), ("exclude", exclude)):
+            for entry in entries:
+                problem = check_pattern(pattern_to_regex(entry), ignore_case=True)
+                if problem:
+                    ck.add("bad-regex", _line(node, key), f"{where}: {key} entry {entry!r} is not an accepted regular "
+                                                           f"expression (RE2 dialect, docs/ruleset-format.md): {problem}")
+                else:
+                    good[key].append(entry)
+        combined = WorkProduct(wid, name, tuple(good["match"]), exclude=tuple(good["exclude"])).regex()
+        for key, union in (("match", combined.include), ("exclude", combined.exclude)):
+            problem = check_pattern(union, ignore_case=True, max_chars=None) if union else None
+            if problem:
+                ck.add("bad-regex", _line(node, key), f"{where}: its {key} entries together cannot be run: {problem}")
+                good[key] = []
+        if good["match"] and name and not search_mask(
+                [name], WorkProduct(wid, name, tuple(good["match"]), exclude=tuple(good["exclude"])).regex())[0]:
             ck.add("name-not-matched", _line(node, "name"),
-                   f"work product {wid!r} of {pid}: its name {name!r} matches none of its own patterns; add a pattern that matches it")
+                   f"{where}: its name {name!r} matches none of its own patterns (or matches an exclude entry); "
+                   "add a pattern that matches it")
         required = node.get("required", True)
         if not isinstance(required, bool):
             ck.add("type", _line(node, "required"), f"work product {wid!r}: 'required' must be true or false")
@@ -312,7 +162,7 @@ def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) ->
         prov = ck.text(node, "provenance", provenance)
         if prov not in PROVENANCE:
             ck.add("provenance", _line(node, "provenance"), f"provenance must be one of {', '.join(sorted(PROVENANCE))}")
-        out.append(WorkProduct(id=wid, name=name, match=match, required=required, provenance=prov,
+        out.append(WorkProduct(id=wid, name=name, match=match, required=required, provenance=prov, exclude=exclude,
                                weight=_weight(ck, node, f"work product {wid!r} of {pid}")))
     return tuple(out)
 

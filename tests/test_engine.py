@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from iwm_rules import assess, load_evidence, load_ruleset
-from iwm_rules.engine import durable_backend, python_backend, run_rules
+from iwm_rules.engine import durable_backend, run_rules
 from iwm_rules.engine.compiler import compile_condition
 from iwm_rules.facts import build_facts
 from iwm_rules.model import Rule
@@ -89,18 +93,97 @@ def test_operators(backend, when, expected):
     assert sorted(f.project for f in found) == sorted(expected)
 
 
-def test_negated_regex_is_refused_by_the_compiler():
-    with pytest.raises(ValueError):
-        compile_condition({"not": {"field": "s", "op": "matches", "value": "x"}})
+BACKENDS = ["python"] + (["durable"] if durable_backend.available() else [])
 
 
-def test_python_backend_handles_every_compiled_standard_rule():
-    from iwm_rules.engine.compiler import compile_rules
+def _rule(when, on="practice", rid="t"):
+    return Rule(id=rid, on=on, when=when, then={"kind": "weakness", "message": "m"}, origin="test")
 
-    compiled = compile_rules(list(load_standard_rules()))
-    fact = {"type": "work_product", "project": "A", "ruleset": "r", "practice": "p", "required": True, "n_artifacts": 0,
-            "n_supporting": 0, "waiver": "none", "name": "Plan"}
-    assert (0, 0) in python_backend.run(compiled, [fact])
+
+NUM_FACTS = [{"type": "practice", "project": f"N{n}", "ruleset": "r", "practice": "p", "n": n} for n in (2, 3, 4)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op,holds", [("gt", lambda n: n > 3), ("ge", lambda n: n >= 3), ("lt", lambda n: n < 3),
+                                      ("le", lambda n: n <= 3), ("eq", lambda n: n == 3), ("ne", lambda n: n != 3)])
+def test_negated_comparisons_select_the_complement(backend, op, holds):
+    """``not {n op 3}`` holds exactly where ``n op 3`` does not (the boundary value 3 included)."""
+    plain = run_rules([_rule({"field": "n", "op": op, "value": 3})], [dict(f) for f in NUM_FACTS], backend=backend)
+    negated = run_rules([_rule({"not": {"field": "n", "op": op, "value": 3}})], [dict(f) for f in NUM_FACTS],
+                        backend=backend)
+    assert sorted(f.project for f in plain) == [f"N{n}" for n in (2, 3, 4) if holds(n)]
+    assert sorted(f.project for f in negated) == [f"N{n}" for n in (2, 3, 4) if not holds(n)]
+
+
+@pytest.mark.parametrize("op,expected", [("gt", "$lte"), ("ge", "$lt"), ("lt", "$gte"), ("le", "$gt")])
+def test_compiler_negates_each_comparison_into_its_complement(op, expected):
+    assert compile_condition({"not": {"field": "n", "op": op, "value": 3}}) == {expected: {"n": 3}}
+    assert compile_condition({"not": {"not": {"field": "n", "op": op, "value": 3}}}) == \
+        compile_condition({"field": "n", "op": op, "value": 3})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_negated_regex_is_the_complement_in_both_engines(backend):
+    facts = [{"type": "practice", "project": p, "ruleset": "r", "practice": "p", "s": s}
+             for p, s in (("A", "Work Plan v2"), ("B", "schedule"), ("C", "work plan"))]
+    found = run_rules([_rule({"not": {"field": "s", "op": "matches", "value": "(?i)work plan.*"}})], facts,
+                      backend=backend)
+    assert [f.project for f in found] == ["B"]
+
+
+REGEX_FACTS = [{"type": "practice", "project": p, "ruleset": "r", "practice": "p", "s": s} for p, s in
+               (("A", "Work Plan"), ("B", "work plan"), ("C", "WP-2026-07"), ("D", 'say "plan"\nnow'), ("E", "a.b"))]
+REGEX_CASES = [
+    ("(?i)work plan", {"A", "B"}),              # inline flags: durable_rules' own $mt matched neither
+    ("^work plan$", {"B"}),                     # anchors: durable_rules' $mt read them as characters
+    (r"WP-\d{4}-\d{2}", {"C"}),                  # escapes: durable_rules' $mt matched none
+    ("work", set()),                            # matches is a full-string match
+    ('say "plan"(?s:.)now', {"D"}),             # quotes and line breaks are ordinary characters
+    (r"a\.b", {"E"}),
+    ("b*|a", set()),                            # durable_rules' $mt matched "ba"-like texts here
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("pattern,expected", REGEX_CASES, ids=[c[0] for c in REGEX_CASES])
+def test_regex_dialect_is_the_same_in_both_engines(backend, pattern, expected):
+    found = run_rules([_rule({"field": "s", "op": "matches", "value": pattern})], [dict(f) for f in REGEX_FACTS],
+                      backend=backend)
+    assert {f.project for f in found} == expected
+
+
+#: for each standard rule, a fact on which it (and only the rules listed) must fire
+WP_BASE = {"type": "work_product", "project": "A", "ruleset": "r", "practice": "p", "goal": "g", "work_product": "w",
+           "name": "Plan", "required": True, "owner": "", "n_artifacts": 1, "n_adequate": 1, "n_unapproved": 0,
+           "n_stale": 0, "n_supporting": 0, "newest_age_days": 10, "max_age_days": 365, "parties": [],
+           "waiver": "none", "waiver_expires": ""}
+PR_BASE = {"type": "practice", "project": "A", "ruleset": "r", "practice": "p", "goal": "g", "title": "T", "owner": "",
+           "n_required": 1, "n_required_evidenced": 1, "n_required_adequate": 1, "n_artifacts": 1, "n_affirmations": 0,
+           "n_weaknesses": 0, "weakness_text": "", "n_other_evidence": 0, "n_supporting": 0,
+           "affirmation_required": False, "waiver": "none", "parties": []}
+STANDARD_WITNESSES = {
+    "missing-work-product": (WP_BASE, {"n_artifacts": 0, "n_adequate": 0}, {"missing-work-product"}),
+    "supporting-evidence-only": (WP_BASE, {"n_artifacts": 0, "n_adequate": 0, "n_supporting": 2},
+                                 {"missing-work-product", "supporting-evidence-only"}),
+    "not-approved": (WP_BASE, {"n_adequate": 0, "n_unapproved": 1}, {"not-approved"}),
+    "stale": (WP_BASE, {"n_adequate": 0, "n_stale": 1, "newest_age_days": 400}, {"stale"}),
+    "waiver-expired": (WP_BASE, {"n_artifacts": 0, "n_adequate": 0, "waiver": "expired", "waiver_expires": "2026-01-01"},
+                       {"waiver-expired"}),
+    "missing-affirmation": (PR_BASE, {"affirmation_required": True}, {"missing-affirmation"}),
+    "recorded-weakness": (PR_BASE, {"n_weaknesses": 1, "weakness_text": "never reviewed"}, {"recorded-weakness"}),
+    "no-evidence": (PR_BASE, {"n_artifacts": 0, "n_required_evidenced": 0, "n_required_adequate": 0}, {"no-evidence"}),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_compiled_standard_rule_fires_on_its_witness_and_nothing_else(backend):
+    """Each standard rule fires on the fact made for it (with exactly the rules listed), and
+    adequate facts fire none: every compiled standard rule is checked, not just the first."""
+    rules = list(load_standard_rules())
+    assert {r.id for r in rules} == set(STANDARD_WITNESSES), "every standard rule needs a witness fact here"
+    for rid, (base, change, expected) in STANDARD_WITNESSES.items():
+        assert {f.rule for f in run_rules(rules, [{**base, **change}], backend=backend)} == expected, rid
+    assert run_rules(rules, [dict(WP_BASE), dict(PR_BASE)], backend=backend) == []
 
 
 @needs_durable
@@ -131,10 +214,198 @@ def test_durable_batch_refusal_falls_back_to_single_facts(monkeypatch):
         run_rules(rules, facts, backend="durable")
 
 
-def test_auto_falls_back_to_python_where_durable_rules_cannot_import(monkeypatch):
+def test_auto_falls_back_to_python_with_a_warning(monkeypatch):
     from iwm_rules import engine as eng
 
+    monkeypatch.delenv("IWM_RULES_ENGINE", raising=False)
     monkeypatch.setattr(durable_backend, "available", lambda: False)
-    assert eng.choose_backend("auto") == "python"
-    with pytest.raises(RuntimeError, match="--engine python"):
-        eng.choose_backend("durable")
+    chosen = eng.select_engine("auto")
+    assert chosen.backend == "python" and chosen.name == "python"
+    assert "durable_rules cannot be imported" in chosen.warning
+    with pytest.raises(eng.EngineChoiceError, match="--engine python"):
+        eng.select_engine("durable")
+    assert eng.select_engine("python").warning is None
+
+
+def test_engine_from_the_environment(monkeypatch):
+    from iwm_rules import engine as eng
+
+    monkeypatch.setenv("IWM_RULES_ENGINE", "python")
+    assert eng.select_engine("auto").name == "python"
+    monkeypatch.setenv("IWM_RULES_ENGINE", "durabel")
+    with pytest.raises(eng.EngineChoiceError, match="IWM_RULES_ENGINE='durabel' is not an engine"):
+        eng.select_engine("auto")
+    with pytest.raises(eng.EngineChoiceError):
+        run_rules(list(load_standard_rules()), [], backend="auto")
+
+
+def test_assessment_records_the_engine_and_the_fallback(monkeypatch):
+    monkeypatch.delenv("IWM_RULES_ENGINE", raising=False)
+    rulesets = [load_ruleset("cmmi-svc-iwm")]
+    evidence = load_evidence([ROOT / "evidence_samples" / "borealis-partial.csv"], rulesets)
+    data = assess(rulesets, evidence, as_of=dt.date(2026, 11, 30), engine="python").to_dict()
+    assert data["engine"]["name"] == "python" and data["engine"]["version"]
+    assert not [w for w in data["input"]["warnings"] if "durable_rules" in w["message"]]
+    monkeypatch.setattr(durable_backend, "available", lambda: False)
+    data = assess(rulesets, evidence, as_of=dt.date(2026, 11, 30)).to_dict()
+    assert data["engine"]["name"] == "python"
+    assert [w for w in data["input"]["warnings"] if "durable_rules cannot be imported" in w["message"]]
+
+
+@needs_durable
+def test_assessment_records_durable_rules_and_its_version():
+    rulesets = [load_ruleset("cmmi-svc-iwm")]
+    evidence = load_evidence([ROOT / "evidence_samples" / "borealis-partial.csv"], rulesets)
+    data = assess(rulesets, evidence, as_of=dt.date(2026, 11, 30), engine="durable").to_dict()
+    assert data["engine"] == {"name": "durable_rules", "version": durable_backend.version()}
+
+
+def _cli(args, env_extra=None, pythonpath_first=None, timeout=120):
+    """The real command in its own interpreter: (exit code, stdout, stderr)."""
+    env = {k: v for k, v in os.environ.items() if k != "IWM_RULES_ENGINE"}
+    env.update(env_extra or {})
+    env["PYTHONPATH"] = os.pathsep.join([p for p in (pythonpath_first, str(ROOT)) if p])
+    proc = subprocess.run([sys.executable, "-m", "iwm_rules.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def no_durable(tmp_path):
+    """A folder that, first on the path, makes ``import durable`` fail as on a Python it does not build for."""
+    pkg = tmp_path / "shadow" / "durable"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("raise ImportError('durable_rules_engine: undefined symbol PyEval_CallObject')\n")
+    return str(tmp_path / "shadow")
+
+
+def test_cli_engine_durable_where_it_cannot_import_is_a_usage_error(tmp_path, no_durable):
+    code, out, err = _cli(["assess", ROOT / "evidence_samples" / "borealis-partial.csv", "-o", tmp_path / "o",
+                           "--engine", "durable"], pythonpath_first=no_durable)
+    assert code == 2, (out, err)
+    assert err.strip().splitlines() == [err.strip()] and "Traceback" not in err
+    assert "durable_rules cannot be imported" in err and "--engine python" in err
+    assert not (tmp_path / "o" / "assessment.json").exists()
+
+
+def test_cli_auto_fallback_warns_on_stderr_and_in_json(tmp_path, no_durable):
+    code, out, err = _cli(["assess", ROOT / "evidence_samples" / "borealis-partial.csv", "-o", tmp_path / "o",
+                           "--as-of", "2026-11-30"], pythonpath_first=no_durable)
+    assert code == 0, (out, err)
+    assert "warning: durable_rules cannot be imported" in err
+    data = json.loads((tmp_path / "o" / "assessment.json").read_text())
+    assert data["engine"]["name"] == "python"
+    assert any("durable_rules cannot be imported" in w["message"] for w in data["input"]["warnings"])
+
+
+def test_cli_engine_typo_in_the_environment_is_a_usage_error(tmp_path):
+    code, out, err = _cli(["assess", ROOT / "evidence_samples" / "borealis-partial.csv", "-o", tmp_path / "o"],
+                          env_extra={"IWM_RULES_ENGINE": "durabel"})
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == "error: IWM_RULES_ENGINE='durabel' is not an engine; use one of auto, durable, python"
+    assert not (tmp_path / "o").exists()
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        return int(next(line for line in fh if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+@needs_durable
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc")
+def test_durable_memory_stays_flat_over_many_runs():
+    """One host and one registered ruleset per distinct rule set, reused: repeated runs do not
+    grow memory (a ruleset per run grew ~0.17 MB each, ~50 MB over these 300 runs)."""
+    rules = list(load_standard_rules())
+    facts = [{**WP_BASE, "project": f"P{i}", "n_artifacts": i % 2} for i in range(20)]
+    for _ in range(20):  # warm up allocator pools
+        run_rules(rules, [dict(f) for f in facts], backend="durable")
+    before = _rss_mb()
+    for _ in range(300):
+        found = run_rules(rules, [dict(f) for f in facts], backend="durable")
+    assert len(found) == 10
+    assert _rss_mb() - before < 15
+
+
+@needs_durable
+def test_durable_rulesets_are_reused_and_bounded():
+    rules = list(load_standard_rules())
+    run_rules(rules, [dict(WP_BASE)], backend="durable")
+    registered = dict(durable_backend._state["rulesets"])
+    run_rules(rules, [dict(PR_BASE)], backend="durable")
+    assert dict(durable_backend._state["rulesets"]) == registered
+    for i in range(durable_backend.MAX_RULESETS + 3):  # distinct rule sets: the oldest are deleted
+        found = run_rules([_rule({"field": "n", "op": "eq", "value": i})], [dict(NUM_FACTS[0], n=i)], backend="durable")
+        assert len(found) == 1
+    assert len(durable_backend._state["rulesets"]) == durable_backend.MAX_RULESETS
+    assert len(durable_backend._host()._ruleset_list) == durable_backend.MAX_RULESETS
+
+
+@needs_durable
+@pytest.mark.parametrize("pattern", ["(?i)work plan", "^Work plan$", r"\w+ plan"])
+def test_a_matches_rule_rates_the_same_in_both_engines(tmp_path, pattern):
+    """The issue's case: a ``matches`` rule gave FI under durable_rules and LI under python."""
+    from .conftest import FIXTURES, write_long_xlsx
+
+    text = (FIXTURES / "mini-ruleset.yaml").read_text().replace("rules:\n", (
+        "rules:\n  - id: named-plan\n    on: work_product\n"
+        f"    when: {{all: [{{field: name, op: matches, value: '{pattern}'}}, {{field: n_artifacts, op: gt, value: 0}}]}}\n"
+        "    then: {kind: weakness, severity: minor, message: 'check {name}'}\n"), 1)
+    path = tmp_path / "mini.yaml"
+    path.write_text(text)
+    rs = load_ruleset(path)
+    xlsx = write_long_xlsx(tmp_path / "e.xlsx", [
+        {"project": "A", "practice": "M.SP1.1", "work_product": "Work plan v3", "status": "approved"},
+        {"project": "A", "practice": "M.SP1.1", "work_product": "Schedule", "status": "approved"}])
+    results = {engine: assess([rs], load_evidence([xlsx], [rs]), as_of=dt.date(2026, 11, 30), engine=engine).to_dict()
+               for engine in ("durable", "python")}
+    chars = {e: [pr["characterization"] for p in d["projects"] for pr in p["practices"] if pr["practice"] == "M.SP1.1"]
+             for e, d in results.items()}
+    assert chars["durable"] == chars["python"] == ["LI"]
+    assert results["durable"]["projects"] == results["python"]["projects"]
+
+
+@needs_durable
+def test_a_refused_single_fact_is_retried_once_in_a_clean_session(monkeypatch):
+    """A fact durable_rules refuses (a colliding id) is asserted again after its session is
+    deleted; refused twice, the error surfaces instead of a silent gap."""
+    from durable import engine
+
+    rules = list(load_standard_rules())
+    fact = {**WP_BASE, "n_artifacts": 0, "n_adequate": 0}
+    real_one, calls, deleted = engine.Host.assert_fact, {"n": 0}, []
+    real_delete = engine.Host.delete_state
+
+    def refuse_batches(self, name, batch, complete=None):
+        raise engine.MessageObservedException("collision")
+
+    def refuse_once(self, name, f, complete=None):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise engine.MessageObservedException("collision")
+        return real_one(self, name, f, complete)
+
+    def delete(self, name, sid=None):
+        deleted.append(sid)
+        return real_delete(self, name, sid)
+
+    monkeypatch.setattr(engine.Host, "assert_facts", refuse_batches)
+    monkeypatch.setattr(engine.Host, "assert_fact", refuse_once)
+    monkeypatch.setattr(engine.Host, "delete_state", delete)
+    found = run_rules(rules, [fact], backend="durable")
+    assert [(f.rule, f.project) for f in found] == [("missing-work-product", "A")] and calls["n"] == 2
+    assert deleted.count("c0") >= 2  # before the retry, and after the chunk
+
+    def refuse_always(self, name, f, complete=None):
+        raise engine.MessageObservedException("collision")
+
+    monkeypatch.setattr(engine.Host, "assert_fact", refuse_always)
+    with pytest.raises(durable_backend.EngineError, match="refused a fact twice .* project 'A'"):
+        run_rules(rules, [fact], backend="durable")
+
+
+def test_finding_record_is_what_reports_show():
+    (f,) = run_rules(list(load_standard_rules()), [{**WP_BASE, "n_artifacts": 0, "n_adequate": 0}], backend="python")
+    assert f.as_record() == {"rule": "missing-work-product", "kind": "gap", "severity": "major",
+                             "message": "No artifact for required work product 'Plan'"}
+    assert (f.gap, f.origin, f.work_product, f.practice, f.ruleset) == ("missing_work_product", "standard", "w", "p", "r")

@@ -1,7 +1,6 @@
 """Plain-Python evaluator of compiled rules: same conditions, no durable_rules needed."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .compiler import CompiledRule
@@ -33,25 +32,26 @@ def evaluate(cond: dict, fact: dict) -> bool:
             return False
         test = any if key == "$iany" else all
         return test(_item_ok(sub, i) for i in items)
-    if key in ("$neq", "$lt", "$lte", "$gt", "$gte", "$mt"):
+    if key in ("$neq", "$lt", "$lte", "$gt", "$gte"):
         (field, value), = arg.items()
         have = fact.get(field, _MISSING)
         if have is _MISSING:
             return False
         if key == "$neq":
             return have != value
-        if key == "$mt":
-            return re.fullmatch(value, str(have)) is not None
         try:
             return {"$lt": have < value, "$lte": have <= value, "$gt": have > value, "$gte": have >= value}[key]
         except TypeError:
             return False
+    if key.startswith("$"):
+        raise ValueError(f"unsupported condition {key!r}")
     have = fact.get(key, _MISSING)
     return have is not _MISSING and have == arg
 
 
 def run(compiled: list[CompiledRule], facts: list[dict]) -> set[tuple[int, int]]:
-    """``{(rule index, fact index)}`` for every rule that holds on a fact."""
+    """``{(rule index, fact index)}`` for every rule that holds on a fact (facts prepared by
+    ``CompiledRules.prepare``: regex results are attributes, as durable_rules sees them)."""
     fired = set()
     for fi, fact in enumerate(facts):
         for ri, cr in enumerate(compiled):
