@@ -108,6 +108,9 @@ def summary_text(result: Assessment, *, scale: str = "scampi") -> str:
     lines.append(f"{'organization':24} {'':>8}  " + " ".join(f"{counts[k]:>3}" for k in order) + f"  {sat}/{len(org['goals'])}")
     if judg:
         lines.append(f"{judg} organization-level characterization(s) include PI/NI instances: judgment_required, the appraisal team decides")
+    for w in data["input"].get("warnings", []):
+        if w.get("kind") == "tailoring_unknown_project":
+            lines.append("warning: " + w["message"])
     if data["input"]["rejected"]:
         lines.append(f"{len(data['input']['rejected'])} rejected row(s): see input.rejected in assessment.json")
     return "\n".join(lines)

@@ -110,7 +110,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
             "rejected": [{k: (int(v) if k == "row" else v) for k, v in r.items()}
                          for r in evidence.rejected.to_dict("records")],
             "errors": [{"file": e.path, "message": e.message} for e in evidence.errors],
-            "warnings": list(evidence.warnings),
+            "warnings": list(evidence.warnings) + facts.warnings,
         },
         "mappings_used": [{"from": m.from_, "to": m.to, "relationship": m.relationship, "source": m.source}
                           for m in maps],

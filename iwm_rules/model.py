@@ -17,6 +17,7 @@ GAP_KINDS = (
     "weakness",
     "waiver_expired",
     "no_evidence",
+    "dated_after_as_of",
 )
 STATUSES = ("draft", "in_review", "approved", "baselined", "obsolete")
 EVIDENCE_TYPES = ("artifact", "affirmation")
@@ -142,6 +143,7 @@ class TailoringEntry:
     practice: str
     status: str  # not_applicable | not_yet
     justification: str = ""
+    line: int = field(default=0, compare=False)  # line in the tailoring file (0: not from a file)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class Waiver:
     work_product: str | None  # None: every work product of the practice
     reason: str
     expires: Any  # datetime.date
+    line: int = field(default=0, compare=False)  # line in the tailoring file (0: not from a file)
 
 
 @dataclass(frozen=True)
@@ -176,9 +179,11 @@ FACT_FIELDS: dict[str, dict[str, str]] = {
         "n_adequate": "of those, artifacts with an accepted (or blank) status that are not stale",
         "n_unapproved": "of those, artifacts whose status is not accepted",
         "n_stale": "of those, artifacts older than max_age_days",
+        "n_future": "of those, artifacts dated after the assessment date (as_of); never adequate",
         "n_supporting": "items reused through a subset/intersect mapping (support only)",
-        "newest_age_days": "age in days of the newest dated artifact; -1 when none is dated",
+        "newest_age_days": "age in days of the newest artifact dated on or before as_of; -1 when none is",
         "max_age_days": "the ruleset's staleness limit",
+        "n_required_in_practice": "required work products of the practice (0: its optional ones are judged as if required)",
         "parties": "parties (customer, provider, shared) of the artifacts serving it",
         "waiver": "none, active or expired",
         "waiver_expires": "expiry date of the waiver (ISO) or ''",
@@ -196,8 +201,12 @@ FACT_FIELDS: dict[str, dict[str, str]] = {
         "n_required_adequate": "required work products with an adequate artifact (or an active waiver)",
         "n_artifacts": "artifact rows for this practice (matched or not, own or reused)",
         "n_affirmations": "affirmation rows for this practice",
-        "n_weaknesses": "weaknesses recorded by reviewers against this practice",
-        "weakness_text": "the recorded weaknesses, joined with '; '",
+        "n_weaknesses": "weaknesses recorded by reviewers against this practice, or against a practice whose "
+                        "evidence it receives in full (equal/wider mapping)",
+        "weakness_text": "the recorded weaknesses, joined with '; '; a reused one names the mapping that carried it",
+        "n_related_weaknesses": "weaknesses recorded against a practice mapped subset/intersect to this one "
+                                "(not counted as weaknesses here)",
+        "related_weakness_text": "those weaknesses with their mapping, joined with '; '",
         "n_other_evidence": "artifacts that match none of the expected work products",
         "n_supporting": "items reused through a subset/intersect mapping (support only)",
         "affirmation_required": "true when the practice needs an affirmation",

@@ -22,6 +22,8 @@ ACTIONS = {
     "weakness": "Correct the weakness and record the evidence of the correction.",
     "waiver_expired": "Renew the waiver with its approver, or provide '{name}'.",
     "no_evidence": "Start performing the practice and record its work products.",
+    "dated_after_as_of": "Check the date recorded for '{name}': it is after the assessment date. Correct the date, "
+                         "or assess as of a later date.",
 }
 
 
@@ -161,7 +163,8 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
         wps.append(wp_rec)
     char = characterize(pf, has_weakness, n_matched)
     n_req = pf["n_required"]
-    coverage = round(pf["n_required_adequate"] / n_req, 4) if n_req else (1.0 if char in ("FI", "LI") else 0.0)
+    # no required work product: nothing to cover (null), and the project's coverage leaves it out
+    coverage = round(pf["n_required_adequate"] / n_req, 4) if n_req else None
     gaps = [{"kind": f.gap or "weakness", "work_product": f.work_product, "message": f.message,
              "action": _action(f.gap or "weakness", wp_names.get((practice.id, f.work_product), ""), practice)}
             for f in found if f.kind in ("gap", "weakness")]
