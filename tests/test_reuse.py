@@ -5,11 +5,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from iwm_rules import assess, load_evidence, load_mappings, load_ruleset
 from iwm_rules.cli import main
+from iwm_rules.exporters.json_export import schema
 
 from .conftest import FIXTURES, write_long_xlsx
 
@@ -141,6 +143,7 @@ def test_weakness_under_an_external_practice_id_reaches_the_mapped_practice(tmp_
                                     "-o", str(out), "--as-of", "2026-11-22", "--engine", "python"])
     assert res.exit_code == 0, res.output
     data = json.loads((out / "assessment.json").read_text())
+    jsonschema.validate(data, schema())
     pr = next(p for p in data["projects"][0]["practices"] if p["practice"] == "IWM.SP1.1")
     assert pr["work_products"][0]["state"] == "adequate"  # the artifact itself is fine ...
     assert pr["characterization"] == "LI"                  # ... the weakness makes it LI

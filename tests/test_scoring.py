@@ -11,12 +11,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from iwm_rules import assess, load_evidence, load_tailoring
 from iwm_rules.cli import main
 from iwm_rules.errors import RulesetError
+from iwm_rules.exporters.json_export import schema
 
 from .conftest import FIXTURES
 
@@ -299,6 +301,7 @@ def test_tailoring_for_an_unknown_project_is_a_warning_with_a_suggestion(tmp_pat
     assert res.exit_code == 0, res.output
     assert "warning:" in res.output and "names project 'atlas'" in res.output and "did you mean Atlas?" in res.output
     saved = json.loads((res_dir / "assessment.json").read_text())
+    jsonschema.validate(saved, schema())
     assert len([w for w in saved["input"]["warnings"] if w.get("kind") == "tailoring_unknown_project"]) == 4
 
 
