@@ -220,3 +220,12 @@ def test_shared_pmo_practice_needs_both_parties(tmp_path):
     assert got[("Both", "PMO.3.1.2")]["characterization"] == "FI"
     # a provider-owned practice needs only the provider
     assert got[("One", "PMO.3.1.1")]["characterization"] == "FI"
+
+
+def test_one_supporting_item_that_matches_no_work_product_lifts_ni_to_pi(tmp_path, two):
+    # M.SP1.2 is a subset of O.WIDE: its unmatched kick-off notes only support O.WIDE, as other evidence
+    got = _result(tmp_path, two, [row("M.SP1.2", "Kick-off notes")])
+    pr = got[("A", "O.WIDE")]
+    assert pr["characterization"] == "PI"
+    assert pr["work_products"][0]["state"] == "missing"
+    assert pr["other_evidence"][0]["role"] == "supporting"
