@@ -222,9 +222,42 @@ def test_practice_characterization_ladder(tmp_path, mini_ruleset):
     assert [g["kind"] for g in got[("A", "M.SP1.1")]["gaps"]] == ["missing_work_product"]
     assert got[("A", "M.SP1.1")]["coverage"] == 0.5
     assert sorted(g["kind"] for g in got[("D", "M.SP1.1")]["gaps"]) == ["missing_work_product"] * 2 + ["no_evidence"]
-    assert got[("B", "M.SP1.1")]["other_evidence"][0]["row"] == 3
     action = next(g for g in got[("A", "M.SP1.1")]["gaps"])["action"]
-    assert "'Schedule'" in action and "Suggested: Write the plan; Review the plan." in action
+    assert action == ("Produce 'Schedule' and record it in the evidence with its status and date. Suggested: Write the "
+                      "plan; Review the plan; Agree the plan. Guidance: Plan in increments the team can commit to.")
+    assert got[("D", "M.SP1.2")]["gaps"][0]["action"].startswith("Hold an interview")
+    assert "Suggested" not in got[("D", "M.SP1.2")]["gaps"][0]["action"]
+
+
+def test_practice_record_and_evidence_references(tmp_path, mini_ruleset):
+    rows = [art("A", "M.SP1.1", "Work plan", status="draft"), art("A", "M.SP1.1", "Schedule"),
+            art("A", "M.SP1.1", "Kick-off notes")]
+    data = _run(tmp_path, mini_ruleset, rows, tailoring="tailoring:\n  - {project: A, practice: M.SP2.2, status: "
+                                                         "not_applicable, justification: No lessons process}\n")
+    got = _practices(data)
+    pr = got[("A", "M.SP1.1")]
+    assert set(pr) == {"ruleset", "practice", "goal", "title", "characterization", "coverage", "work_products",
+                       "findings", "gaps", "tailoring", "other_evidence"}
+    assert (pr["ruleset"], pr["goal"], pr["title"], pr["tailoring"]) == ("mini", "M.SG1", "Plan the work", None)
+    wps = {w["id"]: w for w in pr["work_products"]}
+    assert {k: (w["name"], w["required"], w["state"]) for k, w in wps.items()} == {
+        "work-plan": ("Work plan", True, "inadequate"), "schedule": ("Schedule", True, "adequate"),
+        "minutes": ("Review minutes", False, "missing")}
+    assert "waiver" not in wps["schedule"]
+    ref = wps["schedule"]["evidence"][0]
+    assert (ref["file"], ref["sheet"], ref["row"]) == (str(tmp_path / "e.csv"), "", 3) and "reused_via" not in ref
+    assert data["evidence"][ref["ref"]]["work_product"] == "Schedule"
+    other = pr["other_evidence"][0]
+    assert other["row"] == 4 and data["evidence"][other["ref"]]["work_product"] == "Kick-off notes"
+    assert pr["findings"] == [{"rule": "not-approved", "kind": "weakness", "severity": "minor",
+                               "message": "'Work plan' exists but no version is approved or baselined (1 unapproved)"}]
+    assert pr["gaps"][0]["work_product"] == "work-plan"
+    na = got[("A", "M.SP2.2")]
+    assert na == {"ruleset": "mini", "practice": "M.SP2.2", "goal": "M.SG2", "title": "Keep lessons learned",
+                  "characterization": "NA", "coverage": None, "work_products": [], "findings": [], "gaps": [],
+                  "tailoring": {"kind": "NA", "justification": "No lessons process"}}
+    assert "other_evidence" not in got[("A", "M.SP1.2")]
+    assert [(g["ruleset"], g["goal"]) for g in data["projects"][0]["goals"]] == [("mini", "M.SG1"), ("mini", "M.SG2")]
 
 
 # --------------------------------------------------------------------------- tailoring and waivers
