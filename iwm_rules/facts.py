@@ -31,13 +31,17 @@ PRACTICE_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal",
                                "n_weaknesses", "weakness_text", "n_related_weaknesses", "related_weakness_text",
                                "n_other_evidence", "n_supporting", "affirmation_required", "waiver", "parties"])
 
+#: which evidence row served which expected work product ('' for other evidence), and through which mapping
+LINK_COLUMNS = ("project", "practice", "work_product", "ref", "file", "sheet", "row", "reuse_via", "reuse_role")
+TAILORED_COLUMNS = ("project", "ruleset", "practice", "goal", "status", "justification")
+
 
 @dataclass
 class Facts:
     work_products: pd.DataFrame   # WP_FACT_COLUMNS
     practices: pd.DataFrame       # PRACTICE_FACT_COLUMNS
-    links: pd.DataFrame           # project, practice, work_product, ref, file, sheet, row, reuse_via, role
-    tailored: pd.DataFrame        # project, ruleset, practice, goal, status, justification
+    links: pd.DataFrame           # LINK_COLUMNS
+    tailored: pd.DataFrame        # TAILORED_COLUMNS (in any order)
     projects: list[str]
     as_of: dt.date
     scopes: dict[str, set[str]] | None = None
@@ -109,9 +113,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     if not projects:  # nothing accepted: no facts
         return Facts(work_products=pd.DataFrame(columns=list(WP_FACT_COLUMNS)),
                      practices=pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS)),
-                     links=pd.DataFrame(columns=["project", "practice", "work_product", "ref", "file", "sheet", "row",
-                                                 "reuse_via", "reuse_role"]),
-                     tailored=pd.DataFrame(columns=["project", "ruleset", "practice", "goal", "status", "justification"]),
+                     links=pd.DataFrame(columns=list(LINK_COLUMNS)), tailored=pd.DataFrame(columns=list(TAILORED_COLUMNS)),
                      projects=[], as_of=as_of, scopes=scopes)
 
     # ---- rows: adequacy, age, reuse
@@ -235,10 +237,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     pf = pf[list(PRACTICE_FACT_COLUMNS)].reset_index(drop=True)
 
     # ---- evidence links (which row served which work product, and through which mapping)
-    links = matched[["project", "practice", "work_product_id", "ref", "file", "sheet", "row", "reuse_via", "reuse_role"]].rename(
-        columns={"work_product_id": "work_product"})
-    other = art_other[["project", "practice", "ref", "file", "sheet", "row", "reuse_via", "reuse_role"]].assign(work_product="")
-    links = pd.concat([links, other[links.columns]], ignore_index=True)
+    links = pd.concat([matched.assign(work_product=matched["work_product_id"])[list(LINK_COLUMNS)],
+                       art_other.assign(work_product="")[list(LINK_COLUMNS)]], ignore_index=True)
 
     tailored = tailored.assign(ruleset=tailored["practice"].map(pr_ruleset),
                                goal=tailored["practice"].map(dict(zip(pr_cat["practice"], pr_cat["goal"])) if len(pr_cat) else {}))
