@@ -171,3 +171,22 @@ def test_nothing_accepted_gives_no_projects(tmp_path, probed):
     res = assess(probed[:1], ev, as_of=AS_OF, engine="python").to_dict()
     assert res["projects"] == [] and res["organization"] == {"practices": [], "goals": []}
     assert len(res["input"]["rejected"]) == 1
+
+
+def test_a_table_built_in_code_without_reuse_columns(probed):
+    """Callers may assess a table they built themselves (iwm_rules.synthetic does): no reuse columns needed."""
+    import pandas as pd
+
+    from iwm_rules import Evidence
+
+    table = pd.DataFrame({"project": ["A", "A"], "practice": ["M.SP1.1", "M.SP1.1"],
+                          "work_product": ["Work plan", "Schedule"], "evidence_type": ["artifact", "artifact"],
+                          "status": ["approved", ""], "date": pd.to_datetime(["2026-10-01", None]),
+                          "owner": "", "party": "", "location": "", "notes": "", "weakness": ["", "Late"]})
+    ev = Evidence(table=table, rejected=pd.DataFrame(columns=["file", "sheet", "row", "column", "value", "reason", "hint"]))
+    table["file"], table["sheet"], table["row"] = "built", "", [2, 3]
+    res = assess(probed[:1], ev, as_of=AS_OF, engine="python").to_dict()
+    pr = next(p for p in res["projects"][0]["practices"] if p["practice"] == "M.SP1.1")
+    assert pr["characterization"] == "LI" and [g["kind"] for g in pr["gaps"]] == ["weakness"]
+    assert pr["gaps"][0]["message"] == "Weakness recorded by a reviewer: Late"
+    assert [e["ref"] for w in pr["work_products"] for e in w["evidence"]] == [0, 1]
