@@ -68,7 +68,7 @@ def aggregate(instances: list[str]) -> tuple[str, bool]:
 
 
 def _action(kind: str, name: str, practice: Practice) -> str:
-    text = ACTIONS.get(kind, ACTIONS["weakness"]).format(name=name or practice.title)
+    text = ACTIONS[kind].format(name=name or practice.title)  # the loader admits only GAP_KINDS
     subs = [s.text for s in practice.subpractices][:3]
     if subs and kind in ("missing_work_product", "no_evidence", "weakness"):
         text += " Suggested: " + "; ".join(subs) + "."

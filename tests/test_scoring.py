@@ -229,6 +229,13 @@ def test_practice_characterization_ladder(tmp_path, mini_ruleset):
     assert "Suggested" not in got[("D", "M.SP1.2")]["gaps"][0]["action"]
 
 
+def test_every_gap_kind_says_what_to_do():
+    from iwm_rules.model import GAP_KINDS
+    from iwm_rules.scoring import ACTIONS
+
+    assert set(ACTIONS) == set(GAP_KINDS)
+
+
 def test_practice_record_and_evidence_references(tmp_path, mini_ruleset):
     rows = [art("A", "M.SP1.1", "Work plan", status="draft"), art("A", "M.SP1.1", "Schedule"),
             art("A", "M.SP1.1", "Kick-off notes")]
