@@ -111,23 +111,21 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
                 prac_out.append(rec)
                 goal_chars[(rs.id, practice.goal)].append(rec["characterization"])
                 org_instances[(rs.id, practice.id)].append(rec["characterization"])
-                if rec["tailoring"] is None:
-                    req_total += rec["_n_required"]
-                    adequate_total += rec["_n_adequate"]
+                req_total += rec["_n_required"]  # 0 for a tailored practice
+                adequate_total += rec["_n_adequate"]
         goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in goal_chars.items()]
         projects_out.append({"project": project, "coverage": round(adequate_total / req_total, 4) if req_total else None,
                              "practices": prac_out, "goals": goals})
     org_practices, org_goal_chars = [], defaultdict(list)
     for rs in rulesets:
         for practice in rs.practices:
-            inst = org_instances.get((rs.id, practice.id), [])
-            if not inst:  # no project in scope for this ruleset
-                continue
-            char, judgment = aggregate(inst)
-            counts = {k: inst.count(k) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
-            org_practices.append({"ruleset": rs.id, "practice": practice.id, "characterization": char,
-                                  "judgment_required": judgment, "instances": counts})
-            org_goal_chars[(rs.id, practice.goal)].append(char)
+            inst = org_instances.get((rs.id, practice.id))
+            if inst:  # some project is assessed against this ruleset
+                char, judgment = aggregate(inst)
+                counts = {k: inst.count(k) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
+                org_practices.append({"ruleset": rs.id, "practice": practice.id, "characterization": char,
+                                      "judgment_required": judgment, "instances": counts})
+                org_goal_chars[(rs.id, practice.goal)].append(char)
     org_goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in org_goal_chars.items()]
     for p in projects_out:
         for rec in p["practices"]:

@@ -375,3 +375,49 @@ def test_repeated_identical_entries_and_different_scopes_are_not_conflicts(tmp_p
                     "  - {project: A, practice: M.SP1.1, work_product: schedule, reason: r, expires: 2026-01-01}\n")
     t = load_tailoring(path, [mini_ruleset])
     assert len(t.entries) == 3 and [w.line for w in t.waivers] == [6, 7]
+
+
+def test_scopes_choose_the_rulesets_each_project_is_assessed_against(tmp_path, mini_ruleset):
+    from iwm_rules import load_ruleset
+
+    other = load_ruleset(FIXTURES / "mini-other.yaml")
+    rows = [art("A", "M.SP1.1", "Work plan"), art("B", "O.EQ", "Work plan"), art("B", "M.SP2.2", "Lessons")]
+    ev = load_evidence([_csv(tmp_path / "e.csv", rows)], [other, mini_ruleset])
+    data = assess([other, mini_ruleset], ev, as_of=AS_OF, engine="python", mappings=(),
+                  scopes={"A": {"mini"}, "B": {"mini-other", "mini"}}).to_dict()
+    by_project = {p["project"]: p for p in data["projects"]}
+    assert {pr["ruleset"] for pr in by_project["A"]["practices"]} == {"mini"}
+    assert [pr["ruleset"] for pr in by_project["B"]["practices"]][:4] == ["mini-other"] * 4
+    assert len(by_project["B"]["practices"]) == 8 and len(by_project["A"]["practices"]) == 4
+    org = {(p["ruleset"], p["practice"]): p for p in data["organization"]["practices"]}
+    assert sum(org[("mini-other", "O.EQ")]["instances"].values()) == 1
+    assert sum(org[("mini", "M.SP1.1")]["instances"].values()) == 2
+    # a ruleset no project is assessed against has no organization-level result
+    data = assess([other, mini_ruleset], ev, as_of=AS_OF, engine="python", mappings=(),
+                  scopes={"A": {"mini"}, "B": {"mini"}}).to_dict()
+    assert {p["ruleset"] for p in data["organization"]["practices"]} == {"mini"}
+    assert {g["ruleset"] for g in data["organization"]["goals"]} == {"mini"}
+    assert len(data["organization"]["practices"]) == 4
+
+
+def test_coverage_is_rounded_to_four_places(tmp_path):
+    from iwm_rules import load_ruleset
+
+    text = (FIXTURES / "mini-ruleset.yaml").read_text().replace(
+        '          - {id: minutes, name: Review minutes, match: ["minutes"], required: false}',
+        '          - {id: minutes, name: Review minutes, match: ["minutes"], required: true}')
+    (tmp_path / "three.yaml").write_text(text)
+    rs = load_ruleset(tmp_path / "three.yaml")
+    tail = "tailoring:\n  - {project: A, practice: M.SP2.1, status: not_yet}\n"
+    data = _run(tmp_path, rs, [art("A", "M.SP1.1", "Work plan"), art("A", "M.SP1.1", "Schedule")], tailoring=tail)
+    assert _practices(data)[("A", "M.SP1.1")]["coverage"] == 0.6667
+    assert data["projects"][0]["coverage"] == 0.5  # 2 of 3 + 0 of 1; M.SP2.1 (NY) left out
+    data = _run(tmp_path, rs, [art("A", "M.SP1.1", "Work plan")], tailoring=tail)
+    assert _practices(data)[("A", "M.SP1.1")]["coverage"] == 0.3333
+    assert data["projects"][0]["coverage"] == 0.25
+    data = _run(tmp_path, rs, [art("A", "M.SP1.1", "Work plan"), art("A", "M.SP1.2", "Status report"),
+                               aff("A", "M.SP1.2")], tailoring=tail)
+    assert data["projects"][0]["coverage"] == 0.5
+    data = _run(tmp_path, rs, [art("A", "M.SP1.1", "Work plan")],
+                tailoring=tail + "  - {project: A, practice: M.SP1.2, status: not_yet}\n")
+    assert data["projects"][0]["coverage"] == 0.3333
