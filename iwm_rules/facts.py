@@ -200,7 +200,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     # ---- practice facts
     pgrid = _in_scope(pd.DataFrame({"project": projects}).merge(pr_cat, how="cross"), scopes) if len(pr_cat) else pd.DataFrame()
     pgrid = _where_pairs(pgrid, "practice", tailored_keys, keep=False)
-    req = wpf[wpf["required"]].copy()
+    req = wpf[wpf["required"].astype(bool)].copy()  # as bool: an empty object column would select columns
     req["evidenced"] = (req["n_artifacts"] > 0) | (req["n_supporting"] > 0) | (req["waiver"] != "none")
     req["is_adequate"] = (req["n_adequate"] > 0) | (req["waiver"] == "active")
     ragg = req.groupby(["project", "practice"]).agg(n_required_evidenced=("evidenced", "sum"),

@@ -21,10 +21,10 @@ from .conftest import FIXTURES
 from .test_scoring import _csv, aff, art
 
 AS_OF = dt.date(2026, 11, 22)
-WP_FIELDS = ["work_product", "required", "n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_future",
+WP_FIELDS = ["work_product", "name", "ruleset", "goal", "owner", "required", "n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_future",
              "n_supporting", "newest_age_days", "max_age_days", "n_required_in_practice", "parties", "waiver",
              "waiver_expires"]
-PR_FIELDS = ["n_required", "n_required_evidenced", "n_required_adequate", "n_artifacts", "n_affirmations",
+PR_FIELDS = ["title", "ruleset", "goal", "owner", "n_required", "n_required_evidenced", "n_required_adequate", "n_artifacts", "n_affirmations",
              "n_weaknesses", "weakness_text", "n_related_weaknesses", "related_weakness_text", "n_other_evidence",
              "n_supporting", "affirmation_required", "waiver", "parties"]
 
@@ -83,7 +83,8 @@ def test_work_product_and_practice_facts(tmp_path, probed):
     ]
     wp, pr = _facts(tmp_path, probed[:1], rows)
     assert wp[("A", "M.SP1.1", "work-plan")] == {
-        "work_product": "work-plan", "required": "True", "n_artifacts": "2", "n_adequate": "1", "n_unapproved": "1",
+        "work_product": "work-plan", "name": "Work plan", "ruleset": "mini", "goal": "M.SG1", "owner": "none",
+        "required": "True", "n_artifacts": "2", "n_adequate": "1", "n_unapproved": "1",
         "n_stale": "1", "n_future": "0", "n_supporting": "0", "newest_age_days": "52", "max_age_days": "365",
         "n_required_in_practice": "2", "parties": "none", "waiver": "none", "waiver_expires": "none"}
     sched = wp[("A", "M.SP1.1", "schedule")]
@@ -92,7 +93,7 @@ def test_work_product_and_practice_facts(tmp_path, probed):
     minutes = wp[("A", "M.SP1.1", "minutes")]
     assert (minutes["required"], minutes["n_artifacts"], minutes["newest_age_days"]) == ("False", "0", "-1")
     assert pr[("A", "M.SP1.1")] == {
-        "n_required": "2", "n_required_evidenced": "2", "n_required_adequate": "1", "n_artifacts": "4",
+        "title": "Plan the work", "ruleset": "mini", "goal": "M.SG1", "owner": "none", "n_required": "2", "n_required_evidenced": "2", "n_required_adequate": "1", "n_artifacts": "4",
         "n_affirmations": "2", "n_weaknesses": "2", "weakness_text": "Late; Not reviewed", "n_related_weaknesses": "0",
         "related_weakness_text": "none", "n_other_evidence": "1", "n_supporting": "0", "affirmation_required": "False",
         "waiver": "none", "parties": "none"}
@@ -101,6 +102,8 @@ def test_work_product_and_practice_facts(tmp_path, probed):
     assert pr[("B", "M.SP1.1")]["n_required_adequate"] == "1" and pr[("B", "M.SP1.1")]["n_required_evidenced"] == "1"
     assert pr[("B", "M.SP1.2")]["affirmation_required"] == "True"
     assert wp[("B", "M.SP2.2", "lessons")]["n_required_in_practice"] == "0"
+    assert (wp[("B", "M.SP2.1", "charter")]["owner"], pr[("B", "M.SP2.1")]["owner"]) == ("shared", "shared")
+    assert (pr[("B", "M.SP2.2")]["goal"], pr[("B", "M.SP2.2")]["n_required"]) == ("M.SG2", "0")
 
 
 def test_parties_are_distinct_and_sorted(tmp_path, probed):
@@ -190,3 +193,58 @@ def test_a_table_built_in_code_without_reuse_columns(probed):
     assert pr["characterization"] == "LI" and [g["kind"] for g in pr["gaps"]] == ["weakness"]
     assert pr["gaps"][0]["message"] == "Weakness recorded by a reviewer: Late"
     assert [e["ref"] for w in pr["work_products"] for e in w["evidence"]] == [0, 1]
+
+
+def test_every_practice_tailored_out_or_out_of_scope(tmp_path, probed):
+    tail = "tailoring:\n" + "".join(f"  - {{project: A, practice: {p}, status: not_applicable, justification: j}}\n"
+                                     for p in ("M.SP1.1", "M.SP1.2", "M.SP2.1", "M.SP2.2"))
+    ev = load_evidence([_csv(tmp_path / "e.csv", [art("A", "M.SP1.1", "Work plan")])], probed[:1])
+    (tmp_path / "t.yaml").write_text(tail)
+    res = assess(probed[:1], ev, tailoring=load_tailoring(tmp_path / "t.yaml", probed[:1]), as_of=AS_OF,
+                 engine="python").to_dict()
+    assert {p["characterization"] for p in res["projects"][0]["practices"]} == {"NA"}
+    assert res["projects"][0]["coverage"] is None
+    assert {p["characterization"] for p in res["organization"]["practices"]} == {"NA"}
+    assert all(not p["findings"] for p in res["projects"][0]["practices"])
+    res = assess(probed[:1], ev, as_of=AS_OF, engine="python", scopes={"A": set()}).to_dict()
+    assert res["projects"] == [{"project": "A", "coverage": None, "practices": [], "goals": []}]
+    assert res["organization"] == {"practices": [], "goals": []}
+
+
+def test_only_affirmations_and_other_evidence(tmp_path, probed):
+    wp, pr = _facts(tmp_path, probed[:1], [aff("A", "M.SP1.1"), art("A", "M.SP1.2", "Kick-off deck")])
+    assert (pr[("A", "M.SP1.1")]["n_affirmations"], pr[("A", "M.SP1.1")]["n_artifacts"]) == ("1", "0")
+    assert (pr[("A", "M.SP1.2")]["n_other_evidence"], pr[("A", "M.SP1.2")]["n_artifacts"]) == ("1", "1")
+    assert wp[("A", "M.SP1.1", "work-plan")]["n_artifacts"] == "0"
+    assert wp[("A", "M.SP1.2", "status-report")]["newest_age_days"] == "-1"
+
+
+def test_tailoring_for_a_practice_of_another_ruleset_is_left_out(tmp_path, probed):
+    from iwm_rules.model import Tailoring, TailoringEntry
+
+    ev = load_evidence([_csv(tmp_path / "e.csv", [art("A", "M.SP1.1", "Work plan")])], probed[:1])
+    tail = Tailoring(entries=(TailoringEntry("A", "O.EQ", "not_yet"), TailoringEntry("A", "M.SP2.2", "not_yet")))
+    res = assess(probed[:1], ev, tailoring=tail, as_of=AS_OF, engine="python").to_dict()
+    chars = {p["practice"]: p["characterization"] for p in res["projects"][0]["practices"]}
+    assert chars == {"M.SP1.1": "PI", "M.SP1.2": "NI", "M.SP2.1": "NI", "M.SP2.2": "NY"}
+    assert res["input"]["warnings"] == []
+
+
+def test_unknown_project_hints(tmp_path, probed):
+    from iwm_rules.model import Tailoring, TailoringEntry, Waiver
+
+    rows = [art(p, "M.SP1.1", "Work plan") for p in ("Atlas", "ATLAS", "Borealis")]
+    ev = load_evidence([_csv(tmp_path / "e.csv", rows)], probed[:1])
+    tail = Tailoring(entries=(TailoringEntry("atlas", "M.SP2.1", "not_yet"), TailoringEntry("Borealiss", "M.SP2.1", "not_yet"),
+                              TailoringEntry("*", "M.SP2.2", "not_yet"), TailoringEntry("Atlas", "M.SP1.2", "not_yet")),
+                     waivers=(Waiver("Zed", "M.SP1.1", None, "r", dt.date(2027, 1, 1)),), path="t.yaml")
+    res = assess(probed[:1], ev, tailoring=tail, as_of=AS_OF, engine="python").to_dict()
+    messages = [w["message"] for w in res["input"]["warnings"] if w.get("kind") == "tailoring_unknown_project"]
+    assert messages == [
+        "t.yaml: tailoring entry for M.SP2.1 names project 'atlas', which the evidence does not have, so it applies to "
+        "nothing (did you mean ATLAS or Atlas?)",
+        "t.yaml: tailoring entry for M.SP2.1 names project 'Borealiss', which the evidence does not have, so it applies "
+        "to nothing (did you mean Borealis?)",
+        "t.yaml: waiver for M.SP1.1 names project 'Zed', which the evidence does not have, so it applies to nothing "
+        "(check the spelling)"]
+    assert [w["line"] for w in res["input"]["warnings"]] == [0, 0, 0]
