@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Mutation testing of the scoring code with mutmut 3 (slow: not part of CI).
 #
-#   tools/mutation.sh [scoring|facts|engine|all] [MUTANT-GLOB]
+#   tools/mutation.sh [scoring|facts|engine|all] [MUTANT-GLOB...]
+#
+# e.g. a 20% sample of the largest function plus the rest of facts.py in full:
+#   tools/mutation.sh facts 'iwm_rules.facts.x_build_facts__mutmut_*[05]' 'iwm_rules.facts.x_[!b]*' 'iwm_rules.facts.xǁ*'
+
 #
 # Copies the checkout (tracked and new files) to $MUTATION_DIR (default: a temporary folder),
 # runs mutmut there with [tool.mutmut] from pyproject.toml and prints killed/survived per
@@ -22,9 +26,11 @@ case "$target" in
   facts)   glob="iwm_rules.facts*" ;;
   engine)  glob="iwm_rules.engine*" ;;
   all)     glob="" ;;
-  *) echo "usage: tools/mutation.sh [scoring|facts|engine|all] [MUTANT-GLOB]" >&2; exit 2 ;;
+  *) echo "usage: tools/mutation.sh [scoring|facts|engine|all] [MUTANT-GLOB...]" >&2; exit 2 ;;
 esac
-glob="${2:-$glob}"
+shift $(( $# > 0 ? 1 : 0 ))
+globs=("$@")
+[[ ${#globs[@]} -eq 0 && -n "$glob" ]] && globs=("$glob")
 
 work="${MUTATION_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/iwm-mutation.XXXXXX")}"
 mkdir -p "$work"
@@ -33,10 +39,10 @@ if [[ "$target" == engine ]]; then  # the evaluator cross-checks live in test_en
   sed -i 's#^pytest_add_cli_args_test_selection = \[#pytest_add_cli_args_test_selection = ["tests/test_engine.py", #' \
     "$work/pyproject.toml"
 fi
-echo "mutation run in $work (target: $target${glob:+, mutants $glob})" >&2
+echo "mutation run in $work (target: $target${globs[*]:+, mutants ${globs[*]}})" >&2
 cd "$work"
 status=0
-timeout "${MUTATION_TIMEOUT:-3600}" "$python" -m mutmut run --max-children "${MUTATION_JOBS:-1}" ${glob:+"$glob"} \
+timeout "${MUTATION_TIMEOUT:-3600}" "$python" -m mutmut run --max-children "${MUTATION_JOBS:-1}" ${globs[@]+"${globs[@]}"} \
   > mutmut-run.log 2>&1 || status=$?
 [[ $status -eq 124 ]] && echo "stopped after ${MUTATION_TIMEOUT:-3600} s: the figures cover the mutants checked so far" >&2
 
