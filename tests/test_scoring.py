@@ -227,6 +227,16 @@ def test_practice_characterization_ladder(tmp_path, mini_ruleset):
                       "plan; Review the plan; Agree the plan. Guidance: Plan in increments the team can commit to.")
     assert got[("D", "M.SP1.2")]["gaps"][0]["action"].startswith("Hold an interview")
     assert "Suggested" not in got[("D", "M.SP1.2")]["gaps"][0]["action"]
+    # subpractices and guidance are suggested for missing work, no evidence and weaknesses only
+    tail = " Suggested: Write the plan; Review the plan; Agree the plan. Guidance: Plan in increments the team can commit to."
+    actions = {g["kind"]: g["action"] for g in got[("D", "M.SP1.1")]["gaps"]}
+    assert actions["no_evidence"] == "Start performing the practice and record its work products." + tail
+    assert actions["missing_work_product"].endswith(tail)
+    # M.SP1.2 has neither: nothing is appended
+    sp12 = {g["kind"]: g["action"] for g in got[("A", "M.SP1.2")]["gaps"]}
+    assert sp12["missing_work_product"] == "Produce 'Status report' and record it in the evidence with its status and date."
+    weak = _practices(_run(tmp_path, mini_ruleset, FULL_SP11[:1] + [art("A", "M.SP1.1", "Schedule", weakness="Late")]))
+    assert weak[("A", "M.SP1.1")]["gaps"][0]["action"] == "Correct the weakness and record the evidence of the correction." + tail
 
 
 def test_every_gap_kind_says_what_to_do():
@@ -259,6 +269,7 @@ def test_practice_record_and_evidence_references(tmp_path, mini_ruleset):
     assert pr["findings"] == [{"rule": "not-approved", "kind": "weakness", "severity": "minor",
                                "message": "'Work plan' exists but no version is approved or baselined (1 unapproved)"}]
     assert pr["gaps"][0]["work_product"] == "work-plan"
+    assert pr["gaps"][0]["action"] == "Have 'Work plan' reviewed and approved (or baselined), and record the new status."
     na = got[("A", "M.SP2.2")]
     assert na == {"ruleset": "mini", "practice": "M.SP2.2", "goal": "M.SG2", "title": "Keep lessons learned",
                   "characterization": "NA", "coverage": None, "work_products": [], "findings": [], "gaps": [],
