@@ -264,8 +264,7 @@ def _where_pairs(grid: pd.DataFrame, column: str, pairs: set, *, keep: bool) -> 
 def _parties(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Sorted list of the non-empty parties per group (one row per group that has any)."""
     p = rows.loc[rows["party"] != "", keys + ["party"]].drop_duplicates().sort_values("party")
-    return p.groupby(keys)["party"].agg(list).rename("parties").reset_index() if len(p) else \
-        pd.DataFrame(columns=keys + ["parties"])
+    return p.groupby(keys)["party"].agg(list).rename("parties").reset_index()
 
 
 def _weaknesses(rows: pd.DataFrame, count: str, text: str) -> pd.DataFrame:

@@ -233,10 +233,11 @@ def test_tailoring_for_a_practice_of_another_ruleset_is_left_out(tmp_path, probe
 def test_unknown_project_hints(tmp_path, probed):
     from iwm_rules.model import Tailoring, TailoringEntry, Waiver
 
-    rows = [art(p, "M.SP1.1", "Work plan") for p in ("Atlas", "ATLAS", "Borealis")]
+    rows = [art(p, "M.SP1.1", "Work plan") for p in ("Atlas", "ATLAS", "Borealis", "Atlas Prime", "AtlasPrime")]
     ev = load_evidence([_csv(tmp_path / "e.csv", rows)], probed[:1])
     tail = Tailoring(entries=(TailoringEntry("atlas", "M.SP2.1", "not_yet"), TailoringEntry("Borealiss", "M.SP2.1", "not_yet"),
-                              TailoringEntry("*", "M.SP2.2", "not_yet"), TailoringEntry("Atlas", "M.SP1.2", "not_yet")),
+                              TailoringEntry("*", "M.SP2.2", "not_yet"), TailoringEntry("Atlas", "M.SP1.2", "not_yet"),
+                              TailoringEntry("atlas prime", "M.SP1.2", "not_yet")),
                      waivers=(Waiver("Zed", "M.SP1.1", None, "r", dt.date(2027, 1, 1)),), path="t.yaml")
     res = assess(probed[:1], ev, tailoring=tail, as_of=AS_OF, engine="python").to_dict()
     messages = [w["message"] for w in res["input"]["warnings"] if w.get("kind") == "tailoring_unknown_project"]
@@ -245,6 +246,8 @@ def test_unknown_project_hints(tmp_path, probed):
         "nothing (did you mean ATLAS or Atlas?)",
         "t.yaml: tailoring entry for M.SP2.1 names project 'Borealiss', which the evidence does not have, so it applies "
         "to nothing (did you mean Borealis?)",
+        "t.yaml: tailoring entry for M.SP1.2 names project 'atlas prime', which the evidence does not have, so it "
+        "applies to nothing (did you mean Atlas Prime or AtlasPrime?)",
         "t.yaml: waiver for M.SP1.1 names project 'Zed', which the evidence does not have, so it applies to nothing "
         "(check the spelling)"]
-    assert [w["line"] for w in res["input"]["warnings"]] == [0, 0, 0]
+    assert [w["line"] for w in res["input"]["warnings"]] == [0, 0, 0, 0]
