@@ -165,6 +165,9 @@ def test_mappings_to_practices_no_ruleset_selects_are_ignored(tmp_path, probed):
     base = _facts(tmp_path, probed[:1], rows)
     stray = (Mapping("M.SP1.1", "X.NOWHERE", "equal"), Mapping("X.NOWHERE", "M.SP1.1", "equal"))
     assert _facts(tmp_path, probed[:1], rows, mappings=stray) == base
+    # a stray mapping does not stop the ones after it
+    wp, _ = _facts(tmp_path, probed, rows, mappings=stray + (Mapping("M.SP1.1", "O.EQ", "equal"),))
+    assert wp[("A", "O.EQ", "work-plan")]["n_artifacts"] == "1"
 
 
 def test_nothing_accepted_gives_no_projects(tmp_path, probed):

@@ -392,7 +392,8 @@ def test_scopes_choose_the_rulesets_each_project_is_assessed_against(tmp_path, m
     from iwm_rules import load_ruleset
 
     other = load_ruleset(FIXTURES / "mini-other.yaml")
-    rows = [art("A", "M.SP1.1", "Work plan"), art("B", "O.EQ", "Work plan"), art("B", "M.SP2.2", "Lessons")]
+    rows = [art("A", "M.SP1.1", "Work plan"), art("B", "O.EQ", "Work plan"), art("B", "M.SP2.2", "Lessons"),
+            art("C", "M.SP1.1", "Work plan")]
     ev = load_evidence([_csv(tmp_path / "e.csv", rows)], [other, mini_ruleset])
     data = assess([other, mini_ruleset], ev, as_of=AS_OF, engine="python", mappings=(),
                   scopes={"A": {"mini"}, "B": {"mini-other", "mini"}}).to_dict()
@@ -400,6 +401,7 @@ def test_scopes_choose_the_rulesets_each_project_is_assessed_against(tmp_path, m
     assert {pr["ruleset"] for pr in by_project["A"]["practices"]} == {"mini"}
     assert [pr["ruleset"] for pr in by_project["B"]["practices"]][:4] == ["mini-other"] * 4
     assert len(by_project["B"]["practices"]) == 8 and len(by_project["A"]["practices"]) == 4
+    assert by_project["C"]["practices"] == [] and by_project["C"]["coverage"] is None  # C is in no scope
     org = {(p["ruleset"], p["practice"]): p for p in data["organization"]["practices"]}
     assert sum(org[("mini-other", "O.EQ")]["instances"].values()) == 1
     assert sum(org[("mini", "M.SP1.1")]["instances"].values()) == 2
