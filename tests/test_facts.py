@@ -206,10 +206,14 @@ def test_every_practice_tailored_out_or_out_of_scope(tmp_path, probed):
     res = assess(probed[:1], ev, tailoring=load_tailoring(tmp_path / "t.yaml", probed[:1]), as_of=AS_OF,
                  engine="python").to_dict()
     assert {p["characterization"] for p in res["projects"][0]["practices"]} == {"NA"}
+    assert assess(probed[:1], ev, tailoring=load_tailoring(tmp_path / "t.yaml", probed[:1]), as_of=AS_OF,
+                  engine="python").findings == []  # no facts, so no rule runs, for tailored-out practices
     assert res["projects"][0]["coverage"] is None
     assert {p["characterization"] for p in res["organization"]["practices"]} == {"NA"}
     assert all(not p["findings"] for p in res["projects"][0]["practices"])
-    res = assess(probed[:1], ev, as_of=AS_OF, engine="python", scopes={"A": set()}).to_dict()
+    result = assess(probed[:1], ev, as_of=AS_OF, engine="python", scopes={"A": set()})
+    assert result.findings == []
+    res = result.to_dict()
     assert res["projects"] == [{"project": "A", "coverage": None, "practices": [], "goals": []}]
     assert res["organization"] == {"practices": [], "goals": []}
 
@@ -254,3 +258,16 @@ def test_unknown_project_hints(tmp_path, probed):
         "t.yaml: waiver for M.SP1.1 names project 'Zed', which the evidence does not have, so it applies to nothing "
         "(check the spelling)"]
     assert [w["line"] for w in res["input"]["warnings"]] == [0, 0, 0, 0]
+
+
+def test_a_reused_copy_that_matches_nothing_there_is_other_evidence(tmp_path, probed):
+    """M.SP1.1 takes "Gantt chart" as its schedule (/gantt/); O.EQ (equal) only knows "schedule": there the
+    same row is other evidence, listed with the mapping that carried it."""
+    maps = load_mappings(FIXTURES / "mini-mappings.yaml", probed)
+    ev = load_evidence([_csv(tmp_path / "e.csv", [art("A", "M.SP1.1", "Gantt chart")])], probed)
+    res = assess(probed, ev, as_of=AS_OF, mappings=maps, engine="python").to_dict()
+    got = {pr["practice"]: pr for pr in res["projects"][0]["practices"]}
+    assert {w["id"]: w["state"] for w in got["M.SP1.1"]["work_products"]}["schedule"] == "adequate"
+    assert got["O.EQ"]["characterization"] == "PI"
+    (other,) = got["O.EQ"]["other_evidence"]
+    assert (other["ref"], other["role"]) == (0, "full") and other["reused_via"].startswith("mapping M.SP1.1 -> O.EQ")
