@@ -254,10 +254,9 @@ def _in_scope(grid: pd.DataFrame, scopes: dict[str, set[str]] | None) -> pd.Data
 
 def _where_pairs(grid: pd.DataFrame, column: str, pairs: set, *, keep: bool) -> pd.DataFrame:
     """Rows whose (project, ``column``) pair is in ``pairs`` (keep) or not in it (drop)."""
-    if not len(grid) or (not pairs and not keep):
+    if not len(grid):  # may have no columns at all
         return grid
-    index = pd.MultiIndex.from_arrays([grid["project"], grid[column]])
-    hit = index.isin(list(pairs)) if pairs else np.zeros(len(grid), dtype=bool)
+    hit = pd.MultiIndex.from_arrays([grid["project"], grid[column]]).isin(list(pairs))
     return grid[hit if keep else ~hit]
 
 
@@ -286,7 +285,7 @@ def _specificity(entry: TailoringEntry | Waiver) -> tuple[bool, bool]:
 def _waivers(wpf: pd.DataFrame, tailoring: Tailoring | None, as_of: dt.date) -> tuple[list[str], list[str]]:
     state = ["none"] * len(wpf)
     expires = [""] * len(wpf)
-    if not tailoring or not tailoring.waivers or not len(wpf):
+    if not tailoring:
         return state, expires
     pos = {k: i for i, k in enumerate(zip(wpf["project"], wpf["practice"], wpf["work_product"]))}
     for w in sorted(tailoring.waivers, key=_specificity):  # the most specific waiver is applied last and wins
@@ -315,8 +314,9 @@ def tailoring_warnings(tailoring: Tailoring | None, projects: list[str]) -> list
         for e in items:
             if e.project == "*" or e.project in known:
                 continue
-            near = by_key.get(_name_key(e.project)) or [
-                by_key[k][0] for k in difflib.get_close_matches(_name_key(e.project), list(by_key), n=1, cutoff=0.8)]
+            near = by_key.get(_name_key(e.project)) or [  # same name but for case/spaces/width, else the closest
+                name for k in difflib.get_close_matches(_name_key(e.project), list(by_key), n=1, cutoff=0.8)
+                for name in by_key[k]]
             hint = f"did you mean {' or '.join(sorted(near))}?" if near else "check the spelling"
             where = f"{tailoring.path}:{e.line}" if e.line else tailoring.path
             out.append({"file": tailoring.path, "line": e.line, "kind": "tailoring_unknown_project",

@@ -240,11 +240,12 @@ def test_tailoring_for_a_practice_of_another_ruleset_is_left_out(tmp_path, probe
 def test_unknown_project_hints(tmp_path, probed):
     from iwm_rules.model import Tailoring, TailoringEntry, Waiver
 
-    rows = [art(p, "M.SP1.1", "Work plan") for p in ("Atlas", "ATLAS", "Borealis", "Atlas Prime", "AtlasPrime")]
+    rows = [art(p, "M.SP1.1", "Work plan") for p in ("Atlas", "ATLAS", "Borealis", "Atlas Prime", "AtlasPrime", "Atlass")]
     ev = load_evidence([_csv(tmp_path / "e.csv", rows)], probed[:1])
     tail = Tailoring(entries=(TailoringEntry("atlas", "M.SP2.1", "not_yet"), TailoringEntry("Borealiss", "M.SP2.1", "not_yet"),
                               TailoringEntry("*", "M.SP2.2", "not_yet"), TailoringEntry("Atlas", "M.SP1.2", "not_yet"),
-                              TailoringEntry("atlas prime", "M.SP1.2", "not_yet")),
+                              TailoringEntry("atlas prime", "M.SP1.2", "not_yet"),
+                              TailoringEntry("Atlasx", "M.SP1.2", "not_yet"), TailoringEntry("Bore", "M.SP1.2", "not_yet")),
                      waivers=(Waiver("Zed", "M.SP1.1", None, "r", dt.date(2027, 1, 1)),), path="t.yaml")
     res = assess(probed[:1], ev, tailoring=tail, as_of=AS_OF, engine="python").to_dict()
     messages = [w["message"] for w in res["input"]["warnings"] if w.get("kind") == "tailoring_unknown_project"]
@@ -255,9 +256,13 @@ def test_unknown_project_hints(tmp_path, probed):
         "to nothing (did you mean Borealis?)",
         "t.yaml: tailoring entry for M.SP1.2 names project 'atlas prime', which the evidence does not have, so it "
         "applies to nothing (did you mean Atlas Prime or AtlasPrime?)",
+        "t.yaml: tailoring entry for M.SP1.2 names project 'Atlasx', which the evidence does not have, so it applies "
+        "to nothing (did you mean ATLAS or Atlas?)",  # the closest name only (not Atlass)
+        "t.yaml: tailoring entry for M.SP1.2 names project 'Bore', which the evidence does not have, so it applies "
+        "to nothing (check the spelling)",  # too far from Borealis
         "t.yaml: waiver for M.SP1.1 names project 'Zed', which the evidence does not have, so it applies to nothing "
         "(check the spelling)"]
-    assert [w["line"] for w in res["input"]["warnings"]] == [0, 0, 0, 0]
+    assert [(w["file"], w["line"]) for w in res["input"]["warnings"]] == [("t.yaml", 0)] * 6
 
 
 def test_a_reused_copy_that_matches_nothing_there_is_other_evidence(tmp_path, probed):

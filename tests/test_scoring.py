@@ -99,11 +99,22 @@ def test_organization_excludes_na_instances(tmp_path, mini_ruleset):
     assert (org["M.SP1.1"]["characterization"], org["M.SP1.1"]["judgment_required"]) == ("FI", False)
     assert org["M.SP1.1"]["instances"]["NA"] == 1
     assert org["M.SP1.2"]["characterization"] == "LI"       # FI + LI
-    assert org["M.SP2.2"]["characterization"] == "NA"       # every instance tailored out
+    assert (org["M.SP2.2"]["characterization"], org["M.SP2.2"]["judgment_required"]) == ("NA", False)  # all NA
     goals = {g["goal"]: g["rating"] for g in data["organization"]["goals"]}
     assert goals["M.SG1"] == "satisfied"
     proj = {p["project"]: {g["goal"]: g["rating"] for g in p["goals"]} for p in data["projects"]}
     assert proj["B"]["M.SG1"] == "satisfied"                # NA + LI
+
+
+def test_organization_fi_li_and_ny_is_li(tmp_path, mini_ruleset):
+    rows = FULL_SP11 + [art("B", "M.SP1.1", "Work plan", status="draft"), art("B", "M.SP1.1", "Schedule")]
+    tail = "tailoring:\n  - {project: C, practice: M.SP1.1, status: not_yet}\n"
+    data = _run(tmp_path, mini_ruleset, rows + [art("C", "M.SP1.2", "Status report")], tailoring=tail)
+    org = _org(data)["M.SP1.1"]
+    assert (org["characterization"], org["judgment_required"]) == ("LI", False)
+    assert org["instances"] == {"FI": 1, "LI": 1, "PI": 0, "NI": 0, "NY": 1, "NA": 0}
+    data = _run(tmp_path, mini_ruleset, rows[2:] + [art("C", "M.SP1.2", "Status report")], tailoring=tail)
+    assert _org(data)["M.SP1.1"]["characterization"] == "LI"  # LI + NY
 
 
 def test_organization_mixed_pi_needs_judgment(tmp_path, mini_ruleset):
