@@ -52,13 +52,8 @@ class Facts:
         return self.scopes is None or ruleset in self.scopes.get(project, set())
 
     def records(self) -> list[dict]:
-        """Every fact as a plain dict (what the engine asserts)."""
-        out = self.work_products.to_dict("records") + self.practices.to_dict("records")
-        for r in out:
-            for k, v in r.items():
-                if isinstance(v, np.generic):
-                    r[k] = v.item()
-        return out
+        """Every fact as a plain dict (what the engine asserts); pandas gives Python scalars, not numpy ones."""
+        return self.work_products.to_dict("records") + self.practices.to_dict("records")
 
 
 def catalogue_frames(rulesets: list[Ruleset]) -> tuple[pd.DataFrame, pd.DataFrame]:
