@@ -145,7 +145,7 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
     found = by_practice.get(key, [])
     has_weakness = any(f.kind == "weakness" for f in found)
     wps, n_matched = [], 0
-    for w in wp_facts.get(key, []):
+    for w in wp_facts[key]:  # defaultdicts: a key with nothing recorded gives []
         if w["n_adequate"] > 0 or w["waiver"] == "active":
             state = "adequate"
         elif w["n_artifacts"] > 0 or w["n_supporting"] > 0 or w["waiver"] == "expired":
@@ -153,9 +153,9 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
         else:
             state = "missing"
         n_matched += w["n_artifacts"]
-        wp_rec = {"id": w["work_product"], "name": wp_names.get((key[1], w["work_product"]), ""),
+        wp_rec = {"id": w["work_product"], "name": wp_names[(key[1], w["work_product"])],
                   "required": bool(w["required"]), "state": state,
-                  "evidence": links.get((key[0], key[1], w["work_product"]), [])}
+                  "evidence": links[(key[0], key[1], w["work_product"])]}
         if w["waiver"] != "none":
             wp_rec["waiver"] = {"state": w["waiver"], "expires": w["waiver_expires"]}
         wps.append(wp_rec)
@@ -166,7 +166,7 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
     gaps = [{"kind": f.gap or "weakness", "work_product": f.work_product, "message": f.message,
              "action": _action(f.gap or "weakness", wp_names.get((practice.id, f.work_product), ""), practice)}
             for f in found if f.kind in ("gap", "weakness")]
-    other = links.get((key[0], key[1], ""), [])
+    other = links[(key[0], key[1], "")]
     rec = {**base, "characterization": char, "coverage": coverage, "work_products": wps,
            "findings": [f.as_record() for f in found], "gaps": gaps, "tailoring": None,
            "_n_required": n_req, "_n_adequate": pf["n_required_adequate"]}

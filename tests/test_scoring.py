@@ -310,8 +310,9 @@ def test_a_work_product_waiver_overrides_a_whole_practice_one(tmp_path, mini_rul
     body = ("waivers:\n  - {project: A, practice: M.SP1.1, work_product: schedule, reason: r, expires: 2027-06-30}\n"
             "  - {project: A, practice: M.SP1.1, reason: r, expires: 2026-01-31}\n")
     got = _practices(_run(tmp_path, mini_ruleset, [art("A", "M.SP1.1", "Gantt chart", status="draft")], tailoring=body))
-    wps = {w["id"]: w.get("waiver", {}).get("state") for w in got[("A", "M.SP1.1")]["work_products"]}
-    assert wps == {"work-plan": "expired", "schedule": "active", "minutes": "expired"}
+    wps = {w["id"]: (w.get("waiver", {}).get("state"), w["state"]) for w in got[("A", "M.SP1.1")]["work_products"]}
+    assert wps == {"work-plan": ("expired", "inadequate"), "schedule": ("active", "adequate"),
+                   "minutes": ("expired", "inadequate")}
 
 
 def test_an_active_waiver_covers_not_approved_and_stale(tmp_path, mini_ruleset):
@@ -445,3 +446,34 @@ def test_coverage_is_rounded_to_four_places(tmp_path):
     data = _run(tmp_path, rs, [art("A", "M.SP1.1", "Work plan")],
                 tailoring=tail + "  - {project: A, practice: M.SP1.2, status: not_yet}\n")
     assert data["projects"][0]["coverage"] == 0.3333
+
+
+def test_rules_of_a_ruleset_shape_gaps_and_optional_only_practices(tmp_path):
+    """A ruleset's own rules: a gap without a gap kind is reported as a weakness gap; a practice-level gap
+    about a work product names the practice. An optional-only practice with several work products is FI
+    when any of them has an adequate artifact."""
+    from iwm_rules import load_ruleset
+
+    text = (FIXTURES / "mini-ruleset.yaml").read_text()
+    text = text.replace(
+        '          - {id: lessons, name: Lessons learned, match: ["lessons"], required: false}',
+        '          - {id: lessons, name: Lessons learned, match: ["lessons"], required: false}\n'
+        '          - {id: retro, name: Retrospective, match: ["retrospective"], required: false}')
+    text = text.replace("rules:\n", "rules:\n"
+                        "  - {id: no-owner, on: practice, when: {all: [{field: n_affirmations, op: gt, value: 1}]},\n"
+                        "     then: {kind: gap, severity: minor, message: Too many interviews}}\n"
+                        "  - {id: plan-it, on: practice, when: {all: [{field: n_affirmations, op: eq, value: 1}]},\n"
+                        "     then: {kind: gap, severity: minor, gap: missing_work_product, message: Write it down}}\n", 1)
+    (tmp_path / "rules.yaml").write_text(text)
+    rs = load_ruleset(tmp_path / "rules.yaml")
+    data = _run(tmp_path, rs, [aff("A", "M.SP2.1"), aff("A", "M.SP2.1", "Another"), aff("B", "M.SP2.1"),
+                               art("A", "M.SP2.2", "Lessons learned")])
+    got = _practices(data)
+    gap = next(g for g in got[("A", "M.SP2.1")]["gaps"] if g["message"] == "Too many interviews")
+    assert (gap["kind"], gap["work_product"]) == ("weakness", None)
+    assert gap["action"] == "Correct the weakness and record the evidence of the correction."
+    gap = next(g for g in got[("B", "M.SP2.1")]["gaps"] if g["message"] == "Write it down")
+    assert gap["action"] == "Produce 'Agree the program charter' and record it in the evidence with its status and date."
+    assert got[("A", "M.SP2.2")]["characterization"] == "FI"
+    assert {w["id"]: w["state"] for w in got[("A", "M.SP2.2")]["work_products"]} == {"lessons": "adequate",
+                                                                                    "retro": "missing"}
