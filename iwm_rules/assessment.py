@@ -159,8 +159,8 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
             "rejected": [{k: (int(v) if k == "row" else v) for k, v in r.items()}
                          for r in evidence.rejected.to_dict("records")],
             "errors": [{"file": e.path, "message": e.message} for e in evidence.errors],
-            "warnings": list(evidence.warnings) + ([{"file": "", "sheet": "", "message": chosen.warning}]
-                                                   if chosen.warning else []),
+            "warnings": list(evidence.warnings) + facts.warnings + ([{"file": "", "sheet": "", "message": chosen.warning}]
+                                                                    if chosen.warning else []),
             "bridge": bridge_summary(bridge),
         },
         "mappings_used": [{"from": m.from_, "to": m.to, "relationship": m.relationship, "source": m.source}

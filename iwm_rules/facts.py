@@ -7,12 +7,16 @@ raw rows: pandas does the matching at millions of rows per second, the rule engi
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import difflib
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .model import Mapping, Ruleset, Tailoring
+from .model import Mapping, Ruleset, Tailoring, TailoringEntry, Waiver
 from .patterns import search_mask
 
 INVERSE = {"equal": "equal", "subset": "superset", "superset": "subset", "intersect": "intersect"}
@@ -20,36 +24,38 @@ FULL_REUSE = {"equal", "superset"}
 PHRASE = {"equal": "equals", "subset": "is a subset of", "superset": "is a superset of", "intersect": "overlaps"}
 
 WP_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal", "work_product", "name", "required", "owner",
-                         "n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_supporting", "newest_age_days",
-                         "max_age_days", "parties", "waiver", "waiver_expires"])
+                         "n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_future", "n_supporting",
+                         "newest_age_days", "max_age_days", "n_required_in_practice", "parties", "waiver",
+                         "waiver_expires"])
 PRACTICE_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal", "title", "owner", "n_required",
                                "n_required_evidenced", "n_required_adequate", "n_artifacts", "n_affirmations",
-                               "n_weaknesses", "weakness_text", "n_other_evidence", "n_supporting",
-                               "affirmation_required", "waiver", "parties"])
+                               "n_weaknesses", "weakness_text", "n_related_weaknesses", "related_weakness_text",
+                               "n_other_evidence", "n_supporting", "affirmation_required", "waiver", "parties"])
+
+#: which evidence row served which expected work product ('' for other evidence), and through which mapping
+LINK_COLUMNS = ("project", "practice", "work_product", "ref", "file", "sheet", "row", "reuse_via", "reuse_role",
+                "status_ok", "fresh")
+TAILORED_COLUMNS = ("project", "ruleset", "practice", "goal", "status", "justification")
 
 
 @dataclass
 class Facts:
     work_products: pd.DataFrame   # WP_FACT_COLUMNS
     practices: pd.DataFrame       # PRACTICE_FACT_COLUMNS
-    links: pd.DataFrame           # project, practice, work_product, ref, file, sheet, row, reuse_via, role,
-                                  # status_ok, fresh (the row's own adequacy for that practice's ruleset)
-    tailored: pd.DataFrame        # project, ruleset, practice, goal, status, justification
+    links: pd.DataFrame           # LINK_COLUMNS (status_ok, fresh: the row's own adequacy for that practice's ruleset)
+    tailored: pd.DataFrame        # TAILORED_COLUMNS (in any order)
     projects: list[str]
     as_of: dt.date
     scopes: dict[str, set[str]] | None = None
+    #: tailoring entries and waivers naming a project the evidence does not have ({file, line, message})
+    warnings: list[dict] = field(default_factory=list)
 
     def in_scope(self, project: str, ruleset: str) -> bool:
         return self.scopes is None or ruleset in self.scopes.get(project, set())
 
     def records(self) -> list[dict]:
-        """Every fact as a plain dict (what the engine asserts)."""
-        out = self.work_products.to_dict("records") + self.practices.to_dict("records")
-        for r in out:
-            for k, v in r.items():
-                if isinstance(v, np.generic):
-                    r[k] = v.item()
-        return out
+        """Every fact as a plain dict (what the engine asserts); pandas gives Python scalars, not numpy ones."""
+        return self.work_products.to_dict("records") + self.practices.to_dict("records")
 
 
 def catalogue_frames(rulesets: list[Ruleset]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -64,12 +70,17 @@ def catalogue_frames(rulesets: list[Ruleset]) -> tuple[pd.DataFrame, pd.DataFram
             for w in p.work_products:
                 wps.append({"ruleset": rs.id, "practice": p.id, "goal": p.goal, "work_product": w.id, "name": w.name,
                             "required": w.required, "owner": p.owner, "regex": w.regex(),
-                            "max_age_days": rs.defaults.max_age_days})
+                            "max_age_days": rs.defaults.max_age_days,
+                            "n_required_in_practice": len(p.required_work_products)})
     return pd.DataFrame(wps), pd.DataFrame(prs)
 
 
 def _reuse(table: pd.DataFrame, mappings: tuple[Mapping, ...], known: set[str]) -> pd.DataFrame:
-    """Copies of rows tagged with a mapped practice, re-tagged to the other end."""
+    """Copies of rows tagged with a mapped practice, re-tagged to the other end.
+
+    A copy keeps its weakness: reused in full (equal/wider), it is a weakness of the other
+    practice too; reused as support only, it is listed there as a related weakness.
+    """
     parts = []
     for m in mappings:
         if m.from_ not in known or m.to not in known:
@@ -84,7 +95,6 @@ def _reuse(table: pd.DataFrame, mappings: tuple[Mapping, ...], known: set[str]) 
             rows["practice"] = dst
             rows["reuse_via"] = f"mapping {src} -> {dst} ({src} {PHRASE[rel]} {dst})"
             rows["reuse_role"] = "full" if rel in FULL_REUSE else "supporting"
-            rows["weakness"] = ""  # a reviewer's weakness belongs to the practice it was written for
             parts.append(rows)
     return pd.concat([table] + parts, ignore_index=True) if parts else table
 
@@ -100,9 +110,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     if not projects:  # nothing accepted: no facts
         return Facts(work_products=pd.DataFrame(columns=list(WP_FACT_COLUMNS)),
                      practices=pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS)),
-                     links=pd.DataFrame(columns=["project", "practice", "work_product", "ref", "file", "sheet", "row",
-                                                 "reuse_via", "reuse_role", "status_ok", "fresh"]),
-                     tailored=pd.DataFrame(columns=["project", "ruleset", "practice", "goal", "status", "justification"]),
+                     links=pd.DataFrame(columns=list(LINK_COLUMNS)), tailored=pd.DataFrame(columns=list(TAILORED_COLUMNS)),
                      projects=[], as_of=as_of, scopes=scopes)
 
     # ---- rows: adequacy, age, reuse
@@ -119,11 +127,13 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     t["age_days"] = (pd.Timestamp(as_of) - dates).dt.days
     ok_pairs = {f"{r}|{s}" for r, statuses in accept.items() for s in statuses.split(",")}
     t["status_ok"] = (t["status"] == "") | (t["ruleset"].astype(str) + "|" + t["status"].astype(str)).isin(ok_pairs)
-    t["fresh"] = t["age_days"].isna() | (t["age_days"] <= t["ruleset"].map(max_age))
+    t["stale"] = t["age_days"] > t["ruleset"].map(max_age)
+    t["future"] = t["age_days"] < 0  # dated after as_of: not fresh, whatever its status
+    t["fresh"] = ~t["stale"] & ~t["future"]
     # a reviewer's judgement (document x practice matrix mark F) makes an artifact inadequate
     t["adequate"] = t["status_ok"] & t["fresh"] & (t["judged"] != "inadequate" if "judged" in t else True)
     t["unapproved"] = ~t["status_ok"]
-    t["stale"] = ~t["fresh"]
+    t["past_age_days"] = t["age_days"].where(~t["future"])
     t["is_artifact"] = t["evidence_type"] == "artifact"
     t["is_affirmation"] = t["evidence_type"] == "affirmation"
     art = t[t["evidence_type"] == "artifact"]
@@ -146,10 +156,10 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     art_other = art[~art.index.isin(matched_idx)]
 
     # ---- tailoring
-    chosen: dict[tuple[str, str], object] = {}
+    chosen: dict[tuple[str, str], TailoringEntry] = {}
     if tailoring:
-        # "*" entries first, so that a project's own entry overrides them
-        for e in sorted(tailoring.entries, key=lambda e: e.project != "*"):
+        # "*" entries first, so that a project's own entry overrides them whatever the order in the file
+        for e in sorted(tailoring.entries, key=_specificity):
             if e.practice not in pr_ruleset:
                 continue
             for proj in projects if e.project == "*" else [e.project]:
@@ -169,16 +179,16 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     sup = matched[matched["reuse_role"] == "supporting"]
     agg = full.groupby(keys).agg(
         n_artifacts=("adequate", "size"), n_adequate=("adequate", "sum"),
-        n_unapproved=("unapproved", "sum"), n_stale=("stale", "sum"),
-        newest_age_days=("age_days", "min"),
-    ).reset_index().merge(_parties(full, keys), on=keys, how="left") if len(full) else pd.DataFrame(columns=keys + ["n_artifacts", "n_adequate", "n_unapproved", "n_stale", "newest_age_days", "parties"])
+        n_unapproved=("unapproved", "sum"), n_stale=("stale", "sum"), n_future=("future", "sum"),
+        newest_age_days=("past_age_days", "min"),
+    ).reset_index().merge(_parties(full, keys), on=keys, how="left") if len(full) else pd.DataFrame(columns=keys + ["n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_future", "newest_age_days", "parties"])
     sagg = sup.groupby(keys).size().rename("n_supporting").reset_index() if len(sup) else pd.DataFrame(columns=keys + ["n_supporting"])
     if len(grid):
         wpf = grid.merge(agg.rename(columns={"work_product_id": "work_product"}), on=["project", "practice", "work_product"], how="left")
         wpf = wpf.merge(sagg.rename(columns={"work_product_id": "work_product"}), on=["project", "practice", "work_product"], how="left")
     else:
         wpf = pd.DataFrame(columns=list(WP_FACT_COLUMNS))
-    for c in ("n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_supporting"):
+    for c in ("n_artifacts", "n_adequate", "n_unapproved", "n_stale", "n_future", "n_supporting"):
         wpf[c] = wpf[c].fillna(0).astype(int)
     wpf["newest_age_days"] = wpf["newest_age_days"].fillna(-1).astype(int)
     wpf["parties"] = [p if isinstance(p, list) else [] for p in wpf["parties"]]
@@ -189,7 +199,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     # ---- practice facts
     pgrid = _in_scope(pd.DataFrame({"project": projects}).merge(pr_cat, how="cross"), scopes) if len(pr_cat) else pd.DataFrame()
     pgrid = _where_pairs(pgrid, "practice", tailored_keys, keep=False)
-    req = wpf[wpf["required"]].copy()
+    req = wpf[wpf["required"].astype(bool)].copy()  # as bool: an empty object column would select columns
     req["evidenced"] = (req["n_artifacts"] > 0) | (req["n_supporting"] > 0) | (req["waiver"] != "none")
     req["is_adequate"] = (req["n_adequate"] > 0) | (req["waiver"] == "active")
     ragg = req.groupby(["project", "practice"]).agg(n_required_evidenced=("evidenced", "sum"),
@@ -200,10 +210,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         n_artifacts=("is_artifact", "sum"), n_affirmations=("is_affirmation", "sum"),
     ).reset_index().merge(_parties(own_full[own_full["is_artifact"]], ["project", "practice"]), on=["project", "practice"],
                           how="left") if len(own_full) else pd.DataFrame(columns=["project", "practice", "n_artifacts", "n_affirmations", "parties"])
-    weak = t[(t["reuse_role"] == "own") & (t["weakness"] != "")]
-    wagg = weak.groupby(["project", "practice"])["weakness"].agg(
-        n_weaknesses=lambda s: len(set(s)), weakness_text=lambda s: "; ".join(sorted(set(s)))).reset_index() \
-        if len(weak) else pd.DataFrame(columns=["project", "practice", "n_weaknesses", "weakness_text"])
+    wagg = _weaknesses(t[t["reuse_role"] != "supporting"], "n_weaknesses", "weakness_text")
+    relagg = _weaknesses(t[t["reuse_role"] == "supporting"], "n_related_weaknesses", "related_weakness_text")
     oagg = art_other[art_other["reuse_role"] != "supporting"].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
         if len(art_other) else pd.DataFrame(columns=["project", "practice", "n_other_evidence"])
     sp = t[(t["reuse_role"] == "supporting") & (t["is_artifact"] | t["is_affirmation"])]  # notes support nothing
@@ -211,31 +219,30 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         if len(sp) else pd.DataFrame(columns=["project", "practice", "n_supporting"])
     if len(pgrid):
         pf = pgrid
-        for extra in (ragg, pagg, wagg, oagg, sagg2):
+        for extra in (ragg, pagg, wagg, relagg, oagg, sagg2):
             pf = pf.merge(extra, on=["project", "practice"], how="left")
         pf = pf.merge(wv.rename("w").reset_index(), on=["project", "practice"], how="left")
         pf["waiver"] = pf.pop("w").fillna(0).astype(int).map({0: "none", 1: "active", 2: "expired"})
     else:
         pf = pd.DataFrame(columns=list(PRACTICE_FACT_COLUMNS))
     for c in ("n_required_evidenced", "n_required_adequate", "n_artifacts", "n_affirmations", "n_weaknesses",
-              "n_other_evidence", "n_supporting", "n_required"):
+              "n_related_weaknesses", "n_other_evidence", "n_supporting", "n_required"):
         pf[c] = pf[c].fillna(0).astype(int)
     pf["weakness_text"] = pf["weakness_text"].fillna("")
+    pf["related_weakness_text"] = pf["related_weakness_text"].fillna("")
     pf["parties"] = [p if isinstance(p, list) else [] for p in pf["parties"]]
     pf["affirmation_required"] = pf["affirmation_required"].astype(bool)
     pf["type"] = "practice"
     pf = pf[list(PRACTICE_FACT_COLUMNS)].reset_index(drop=True)
 
     # ---- evidence links (which row served which work product, and through which mapping)
-    link_cols = ["ref", "file", "sheet", "row", "reuse_via", "reuse_role", "status_ok", "fresh"]
-    links = matched[["project", "practice", "work_product_id"] + link_cols].rename(columns={"work_product_id": "work_product"})
-    other = art_other[["project", "practice"] + link_cols].assign(work_product="")
-    links = pd.concat([links, other[links.columns]], ignore_index=True)
+    links = pd.concat([matched.assign(work_product=matched["work_product_id"])[list(LINK_COLUMNS)],
+                       art_other.assign(work_product="")[list(LINK_COLUMNS)]], ignore_index=True)
 
     tailored = tailored.assign(ruleset=tailored["practice"].map(pr_ruleset),
                                goal=tailored["practice"].map(dict(zip(pr_cat["practice"], pr_cat["goal"])) if len(pr_cat) else {}))
     return Facts(work_products=wpf, practices=pf, links=links, tailored=tailored, projects=projects, as_of=as_of,
-                 scopes=scopes)
+                 scopes=scopes, warnings=tailoring_warnings(tailoring, projects))
 
 
 def _in_scope(grid: pd.DataFrame, scopes: dict[str, set[str]] | None) -> pd.DataFrame:
@@ -246,29 +253,72 @@ def _in_scope(grid: pd.DataFrame, scopes: dict[str, set[str]] | None) -> pd.Data
 
 def _where_pairs(grid: pd.DataFrame, column: str, pairs: set, *, keep: bool) -> pd.DataFrame:
     """Rows whose (project, ``column``) pair is in ``pairs`` (keep) or not in it (drop)."""
-    if not len(grid) or (not pairs and not keep):
+    if not len(grid):  # may have no columns at all
         return grid
-    index = pd.MultiIndex.from_arrays([grid["project"], grid[column]])
-    hit = index.isin(list(pairs)) if pairs else np.zeros(len(grid), dtype=bool)
+    hit = pd.MultiIndex.from_arrays([grid["project"], grid[column]]).isin(list(pairs))
     return grid[hit if keep else ~hit]
 
 
 def _parties(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Sorted list of the non-empty parties per group (one row per group that has any)."""
     p = rows.loc[rows["party"] != "", keys + ["party"]].drop_duplicates().sort_values("party")
-    return p.groupby(keys)["party"].agg(list).rename("parties").reset_index() if len(p) else \
-        pd.DataFrame(columns=keys + ["parties"])
+    return p.groupby(keys)["party"].agg(list).rename("parties").reset_index()
+
+
+def _weaknesses(rows: pd.DataFrame, count: str, text: str) -> pd.DataFrame:
+    """Distinct weakness texts per project x practice; one reused through a mapping names that mapping."""
+    rows = rows[rows["weakness"] != ""]
+    if not len(rows):
+        return pd.DataFrame(columns=["project", "practice", count, text])
+    named = rows["weakness"].where(rows["reuse_via"] == "", rows["weakness"] + " (via " + rows["reuse_via"] + ")")
+    grouped = named.groupby([rows["project"], rows["practice"]])
+    return grouped.agg(**{count: lambda s: len(set(s)), text: lambda s: "; ".join(sorted(set(s)))}).reset_index()
+
+
+def _specificity(entry: TailoringEntry | Waiver) -> tuple[bool, bool]:
+    """Sort key: entries for every project ("*") first, a project's own entries after them (they win);
+    for waivers, a whole-practice waiver before one naming the work product."""
+    return entry.project != "*", getattr(entry, "work_product", None) is not None
 
 
 def _waivers(wpf: pd.DataFrame, tailoring: Tailoring | None, as_of: dt.date) -> tuple[list[str], list[str]]:
     state = ["none"] * len(wpf)
     expires = [""] * len(wpf)
-    if not tailoring or not tailoring.waivers or not len(wpf):
+    if not tailoring:
         return state, expires
     pos = {k: i for i, k in enumerate(zip(wpf["project"], wpf["practice"], wpf["work_product"]))}
-    for w in tailoring.waivers:
+    for w in sorted(tailoring.waivers, key=_specificity):  # the most specific waiver is applied last and wins
         for (proj, pid, wid), i in pos.items():
             if pid == w.practice and (w.project in ("*", proj)) and (w.work_product in (None, wid)):
                 state[i] = "active" if w.expires >= as_of else "expired"
                 expires[i] = w.expires.isoformat()
     return state, expires
+
+
+def _name_key(name: str) -> str:
+    """How two project names are compared for a "did you mean": Unicode width, case and spaces ignored."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name).casefold())
+
+
+def tailoring_warnings(tailoring: Tailoring | None, projects: list[str]) -> list[dict]:
+    """Tailoring entries and waivers that name a project the evidence does not have (they apply to nothing)."""
+    if not tailoring or not projects:
+        return []
+    known = set(projects)
+    by_key: dict[str, list[str]] = {}
+    for p in projects:
+        by_key.setdefault(_name_key(p), []).append(p)
+    out = []
+    for kind, items in (("tailoring entry", tailoring.entries), ("waiver", tailoring.waivers)):
+        for e in items:
+            if e.project == "*" or e.project in known:
+                continue
+            near = by_key.get(_name_key(e.project)) or [  # same name but for case/spaces/width, else the closest
+                name for k in difflib.get_close_matches(_name_key(e.project), list(by_key), n=1, cutoff=0.8)
+                for name in by_key[k]]
+            hint = f"did you mean {' or '.join(sorted(near))}?" if near else "check the spelling"
+            where = f"{tailoring.path}:{e.line}" if e.line else tailoring.path
+            out.append({"file": tailoring.path, "line": e.line, "kind": "tailoring_unknown_project",
+                        "message": f"{where}: {kind} for {e.practice} names project {e.project!r}, which the evidence "
+                                   f"does not have, so it applies to nothing ({hint})"})
+    return out

@@ -17,6 +17,7 @@ GAP_KINDS = (
     "weakness",
     "waiver_expired",
     "no_evidence",
+    "dated_after_as_of",
 )
 STATUSES = ("draft", "in_review", "approved", "baselined", "obsolete")
 EVIDENCE_TYPES = ("artifact", "affirmation")
@@ -168,6 +169,7 @@ class TailoringEntry:
     practice: str
     status: str  # not_applicable | not_yet
     justification: str = ""
+    line: int = field(default=0, compare=False)  # line in the tailoring file (0: not from a file)
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ class Waiver:
     work_product: str | None  # None: every work product of the practice
     reason: str
     expires: Any  # datetime.date
+    line: int = field(default=0, compare=False)  # line in the tailoring file (0: not from a file)
 
 
 @dataclass(frozen=True)
@@ -223,9 +226,12 @@ FACT_FIELDS: dict[str, dict[str, FactField]] = {
                                        "not judged inadequate (`judged` column, matrix mark `F`)"),
         "n_unapproved": FactField("int", "of those, artifacts whose status is not accepted"),
         "n_stale": FactField("int", "of those, artifacts older than max_age_days"),
+        "n_future": FactField("int", "of those, artifacts dated after the assessment date (as_of); never adequate"),
         "n_supporting": FactField("int", "items reused through a subset/intersect mapping (support only)"),
-        "newest_age_days": FactField("int", "age in days of the newest dated artifact; -1 when none is dated"),
+        "newest_age_days": FactField("int", "age in days of the newest artifact dated on or before as_of; -1 when none is"),
         "max_age_days": FactField("int", "the ruleset's staleness limit"),
+        "n_required_in_practice": FactField("int", "required work products of the practice (0: its optional ones are "
+                                                   "judged as if required)"),
         "parties": FactField("list", "parties (customer, provider, shared) of the artifacts serving it"),
         "waiver": FactField("str", "none, active or expired"),
         "waiver_expires": FactField("date", "expiry date of the waiver (ISO) or ''"),
@@ -243,8 +249,13 @@ FACT_FIELDS: dict[str, dict[str, FactField]] = {
         "n_required_adequate": FactField("int", "required work products with an adequate artifact (or an active waiver)"),
         "n_artifacts": FactField("int", "artifact rows for this practice (matched or not, own or reused)"),
         "n_affirmations": FactField("int", "affirmation rows for this practice"),
-        "n_weaknesses": FactField("int", "weaknesses recorded by reviewers against this practice"),
-        "weakness_text": FactField("str", "the recorded weaknesses, joined with '; '"),
+        "n_weaknesses": FactField("int", "weaknesses recorded by reviewers against this practice, or against a "
+                                         "practice whose evidence it receives in full (equal/wider mapping)"),
+        "weakness_text": FactField("str", "the recorded weaknesses, joined with '; '; a reused one names the mapping "
+                                          "that carried it"),
+        "n_related_weaknesses": FactField("int", "weaknesses recorded against a practice mapped subset/intersect to this "
+                                                 "one (not counted as weaknesses here)"),
+        "related_weakness_text": FactField("str", "those weaknesses with their mapping, joined with '; '"),
         "n_other_evidence": FactField("int", "artifacts that match none of the expected work products, or whose "
                                              "mapping is unverified (`judged: unverified`, matrix mark `?`)"),
         "n_supporting": FactField("int", "artifacts and affirmations reused through a subset/intersect mapping "

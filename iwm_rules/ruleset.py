@@ -398,7 +398,7 @@ def load_tailoring(path: str | Path, rulesets: list[Ruleset]) -> Tailoring:
             just = ck.text(node, "justification")
             if status == "not_applicable" and not just:
                 ck.add("missing-field", _line(node), f"{pid}: 'not_applicable' needs a justification")
-            entries.append(TailoringEntry(ck.text(node, "project", "*") or "*", pid, status, just))
+            entries.append(TailoringEntry(ck.text(node, "project", "*") or "*", pid, status, just, line=_line(node)))
         for node in data.get("waivers") or []:
             if not ck.keys(node, {"project", "practice", "work_product", "reason", "expires", "approved_by"},
                            {"practice", "reason", "expires"}, "waiver"):
@@ -417,7 +417,9 @@ def load_tailoring(path: str | Path, rulesets: list[Ruleset]) -> Tailoring:
             if not isinstance(expires, dt.date):
                 ck.add("type", _line(node, "expires"), "expires must be a date (YYYY-MM-DD)")
                 continue
-            waivers.append(Waiver(ck.text(node, "project", "*") or "*", pid, wid, ck.text(node, "reason"), expires))
+            waivers.append(Waiver(ck.text(node, "project", "*") or "*", pid, wid, ck.text(node, "reason"), expires,
+                                  line=_line(node)))
+    _check_tailoring_conflicts(ck, entries, waivers)
     if ck.issues:
         raise RulesetError(ck.issues)
     return Tailoring(tuple(entries), tuple(waivers), str(path), applies_to)
@@ -432,6 +434,20 @@ def tailoring_applies_to(path: str | Path) -> tuple[str, ...]:
     if not isinstance(data, dict):
         return ()
     return tuple(a.upper() for a in ck.str_list(data, "applies_to"))
+
+
+def _check_tailoring_conflicts(ck: _Checker, entries: list[TailoringEntry], waivers: list[Waiver]) -> None:
+    """Two different entries for one project and practice (waivers: and work product) leave the
+    result depending on their order in the file: refuse them, naming both lines."""
+    first: dict[tuple, TailoringEntry | Waiver] = {}
+    for kind, items in (("tailoring entry", entries), ("waiver", waivers)):
+        for e in items:
+            key = (kind, e.project, e.practice, getattr(e, "work_product", None))
+            seen = first.setdefault(key, e)
+            if seen is not e and seen != e:
+                what = f"project {e.project!r}, practice {e.practice}" + (f", work product {key[3]}" if key[3] else "")
+                ck.add("conflict", e.line, f"{kind} for {what} conflicts with the one at line {seen.line}; "
+                                           "keep one entry per project and practice")
 
 
 def _hint(value: str, known: set[str]) -> str:

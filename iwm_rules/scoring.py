@@ -22,6 +22,8 @@ ACTIONS = {
     "weakness": "Correct the weakness and record the evidence of the correction.",
     "waiver_expired": "Renew the waiver with its approver, or provide '{name}'.",
     "no_evidence": "Start performing the practice and record its work products.",
+    "dated_after_as_of": "Check the date recorded for '{name}': it is after the assessment date. Correct the date, "
+                         "or assess as of a later date.",
 }
 
 
@@ -66,7 +68,7 @@ def aggregate(instances: list[str]) -> tuple[str, bool]:
 
 
 def _action(kind: str, name: str, practice: Practice) -> str:
-    text = ACTIONS.get(kind, ACTIONS["weakness"]).format(name=name or practice.title)
+    text = ACTIONS[kind].format(name=name or practice.title)  # the loader admits only GAP_KINDS
     subs = [s.text for s in practice.subpractices][:3]
     if subs and kind in ("missing_work_product", "no_evidence", "weakness"):
         text += " Suggested: " + "; ".join(subs) + "."
@@ -112,23 +114,21 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
                 prac_out.append(rec)
                 goal_chars[(rs.id, practice.goal)].append(rec["characterization"])
                 org_instances[(rs.id, practice.id)].append(rec["characterization"])
-                if rec["tailoring"] is None:
-                    req_total += rec["_n_required"]
-                    adequate_total += rec["_n_adequate"]
+                req_total += rec["_n_required"]  # 0 for a tailored practice
+                adequate_total += rec["_n_adequate"]
         goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in goal_chars.items()]
         projects_out.append({"project": project, "coverage": round(adequate_total / req_total, 4) if req_total else None,
                              "practices": prac_out, "goals": goals})
     org_practices, org_goal_chars = [], defaultdict(list)
     for rs in rulesets:
         for practice in rs.practices:
-            inst = org_instances.get((rs.id, practice.id), [])
-            if not inst:  # no project in scope for this ruleset
-                continue
-            char, judgment = aggregate(inst)
-            counts = {k: inst.count(k) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
-            org_practices.append({"ruleset": rs.id, "practice": practice.id, "characterization": char,
-                                  "judgment_required": judgment, "instances": counts})
-            org_goal_chars[(rs.id, practice.goal)].append(char)
+            inst = org_instances.get((rs.id, practice.id))
+            if inst:  # some project is assessed against this ruleset
+                char, judgment = aggregate(inst)
+                counts = {k: inst.count(k) for k in ("FI", "LI", "PI", "NI", "NY", "NA")}
+                org_practices.append({"ruleset": rs.id, "practice": practice.id, "characterization": char,
+                                      "judgment_required": judgment, "instances": counts})
+                org_goal_chars[(rs.id, practice.goal)].append(char)
     org_goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in org_goal_chars.items()]
     for p in projects_out:
         for rec in p["practices"]:
@@ -150,7 +150,7 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
     found = by_practice.get(key, [])
     has_weakness = any(f.kind == "weakness" for f in found)
     wps, n_matched = [], 0
-    for w in wp_facts.get(key, []):
+    for w in wp_facts[key]:  # defaultdicts: a key with nothing recorded gives []
         if w["n_adequate"] > 0 or w["waiver"] == "active":
             state = "adequate"
         elif w["n_artifacts"] > 0 or w["n_supporting"] > 0 or w["waiver"] == "expired":
@@ -158,22 +158,23 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
         else:
             state = "missing"
         n_matched += w["n_artifacts"]
-        wp_rec = {"id": w["work_product"], "name": wp_names.get((key[1], w["work_product"]), ""),
-                  "required": bool(w["required"]), "state": state, "weight": wp_weight.get(w["work_product"], 1.0),
-                  "evidence": links.get((key[0], key[1], w["work_product"]), [])}
+        wp_rec = {"id": w["work_product"], "name": wp_names[(key[1], w["work_product"])],
+                  "required": bool(w["required"]), "state": state, "weight": wp_weight[w["work_product"]],
+                  "evidence": links[(key[0], key[1], w["work_product"])]}
         if w["waiver"] != "none":
             wp_rec["waiver"] = {"state": w["waiver"], "expires": w["waiver_expires"]}
         wps.append(wp_rec)
     char = characterize(pf, has_weakness, n_matched)
     n_req = pf["n_required"]
-    # weighted: each required work product counts with its weight (default 1)
+    # weighted: each required work product counts with its weight (default 1); no required work
+    # product: nothing to cover (null), and the project's coverage leaves it out
     req_w = sum(w["weight"] for w in wps if w["required"])
     adequate_w = sum(w["weight"] for w in wps if w["required"] and w["state"] == "adequate")
-    coverage = round(adequate_w / req_w, 4) if n_req and req_w else (1.0 if char in ("FI", "LI") else 0.0)
+    coverage = round(adequate_w / req_w, 4) if n_req and req_w else None
     gaps = [{"kind": f.gap or "weakness", "work_product": f.work_product, "message": f.message,
              "action": _action(f.gap or "weakness", wp_names.get((practice.id, f.work_product), ""), practice)}
             for f in found if f.kind in ("gap", "weakness")]
-    other = links.get((key[0], key[1], ""), [])
+    other = links[(key[0], key[1], "")]
     rec = {**base, "characterization": char, "coverage": coverage, "work_products": wps,
            "findings": [f.as_record() for f in found], "gaps": gaps, "tailoring": None,
            "_n_required": practice.weight * req_w, "_n_adequate": practice.weight * adequate_w}

@@ -155,11 +155,12 @@ def test_regex_dialect_is_the_same_in_both_engines(backend, pattern, expected):
 #: for each standard rule, a fact on which it (and only the rules listed) must fire
 WP_BASE = {"type": "work_product", "project": "A", "ruleset": "r", "practice": "p", "goal": "g", "work_product": "w",
            "name": "Plan", "required": True, "owner": "", "n_artifacts": 1, "n_adequate": 1, "n_unapproved": 0,
-           "n_stale": 0, "n_supporting": 0, "newest_age_days": 10, "max_age_days": 365, "parties": [],
-           "waiver": "none", "waiver_expires": ""}
+           "n_stale": 0, "n_future": 0, "n_supporting": 0, "newest_age_days": 10, "max_age_days": 365,
+           "n_required_in_practice": 1, "parties": [], "waiver": "none", "waiver_expires": ""}
 PR_BASE = {"type": "practice", "project": "A", "ruleset": "r", "practice": "p", "goal": "g", "title": "T", "owner": "",
            "n_required": 1, "n_required_evidenced": 1, "n_required_adequate": 1, "n_artifacts": 1, "n_affirmations": 0,
-           "n_weaknesses": 0, "weakness_text": "", "n_other_evidence": 0, "n_supporting": 0,
+           "n_weaknesses": 0, "weakness_text": "", "n_related_weaknesses": 0, "related_weakness_text": "",
+           "n_other_evidence": 0, "n_supporting": 0,
            "affirmation_required": False, "waiver": "none", "parties": []}
 STANDARD_WITNESSES = {
     "missing-work-product": (WP_BASE, {"n_artifacts": 0, "n_adequate": 0}, {"missing-work-product"}),
@@ -172,6 +173,9 @@ STANDARD_WITNESSES = {
     "missing-affirmation": (PR_BASE, {"affirmation_required": True}, {"missing-affirmation"}),
     "recorded-weakness": (PR_BASE, {"n_weaknesses": 1, "weakness_text": "never reviewed"}, {"recorded-weakness"}),
     "no-evidence": (PR_BASE, {"n_artifacts": 0, "n_required_evidenced": 0, "n_required_adequate": 0}, {"no-evidence"}),
+    "dated-after-as-of": (WP_BASE, {"n_adequate": 0, "n_future": 1}, {"dated-after-as-of"}),
+    "related-weakness": (PR_BASE, {"n_related_weaknesses": 1, "related_weakness_text": "x (mapping a -> b)"},
+                         {"related-weakness"}),
 }
 
 

@@ -5,11 +5,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from iwm_rules import assess, load_evidence, load_mappings, load_ruleset
 from iwm_rules.cli import main
+from iwm_rules.exporters.json_export import schema
 
 from .conftest import FIXTURES, write_long_xlsx
 
@@ -75,10 +77,94 @@ def test_no_reuse_turns_it_off(tmp_path, two):
     assert got[("A", "O.EQ")]["characterization"] == "FI"
 
 
-def test_reviewer_weakness_is_not_reused(tmp_path, two):
+def test_reviewer_weakness_travels_with_full_reuse_named_with_its_mapping(tmp_path, two):
+    """A weakness recorded against a practice reaches every practice that receives its evidence in full.
+    (Before: it was dropped, and the receiving practice was FI with no finding.)"""
     got = _result(tmp_path, two, [row("O.EQ", "Work plan", weakness="Plan not signed"), row("O.EQ", "Schedule")])
     assert got[("A", "O.EQ")]["characterization"] == "LI"
-    assert got[("A", "M.SP1.1")]["characterization"] == "FI"
+    pr = got[("A", "M.SP1.1")]
+    assert pr["characterization"] == "LI"
+    gap = next(g for g in pr["gaps"] if g["kind"] == "weakness")
+    assert "Plan not signed" in gap["message"] and "mapping O.EQ -> M.SP1.1 (O.EQ equals M.SP1.1)" in gap["message"]
+    # own weakness text is not decorated
+    assert any(g["message"].endswith(": Plan not signed") for g in got[("A", "O.EQ")]["gaps"])
+    # wider -> narrower is full reuse too: M.SP2.1 is a superset of O.NARROW
+    got = _result(tmp_path, two, [row("M.SP2.1", "Program charter", party="shared", weakness="Charter unsigned")])
+    pr = got[("A", "O.NARROW")]
+    assert pr["characterization"] == "LI"
+    assert any("Charter unsigned (via mapping M.SP2.1 -> O.NARROW" in g["message"] for g in pr["gaps"])
+
+
+def test_weakness_through_a_partial_mapping_is_shown_not_counted(tmp_path, two):
+    """subset/intersect reuse only supports: the weakness written for the other practice may concern
+    the part they do not share, so it is an info finding here, not a weakness."""
+    got = _result(tmp_path, two, [row("M.SP2.2", "Lessons learned"),
+                                  row("O.OVERLAP", "Lessons learned", weakness="Lessons never reviewed")])
+    pr = got[("A", "M.SP2.2")]
+    assert pr["characterization"] == "FI"
+    assert "weakness" not in {g["kind"] for g in pr["gaps"]}
+    info = next(f for f in pr["findings"] if f["rule"] == "related-weakness")
+    assert info["kind"] == "info"
+    assert "Lessons never reviewed (via mapping O.OVERLAP -> M.SP2.2 (O.OVERLAP overlaps M.SP2.2))" in info["message"]
+    assert got[("A", "O.OVERLAP")]["characterization"] == "LI"
+
+
+def _v2_rows_csv(path: Path, weakness: str) -> Path:
+    path.write_text("project,practice,work_product,status,date,weakness\n"
+                    f"Atlas,PLAN 2.7,Tailored process for Atlas,approved,2026-10-01,{weakness}\n")
+    return path
+
+
+@pytest.mark.parametrize("layout", ["long", "oedb"])
+def test_weakness_under_an_external_practice_id_reaches_the_mapped_practice(tmp_path, layout):
+    """A V2.0 row (PLAN 2.7) with a weakness, mapped ``equal`` to IWM.SP1.1 with --mappings: IWM.SP1.1
+    must not be FI, and the finding names the mapping. (Before: FI with no finding.)"""
+    if layout == "long":
+        evidence = _v2_rows_csv(tmp_path / "v2.csv", "Plan never reviewed with stakeholders")
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "PLAN"
+        ws.append(["Heading", "Level\nPractice\nProject\nOE Source", "OE reference", "URL", "Engl", "OE Type",
+                   "OE Source", "Affirmation Source (Session and Person)", "Suff. Artifact \nYes | No ",
+                   "Affirm.\nYes | No", "Questions", "Weakness"])
+        ws.append(["2 Prac_OU", "PLAN 2.7", "Develop the project plan ..."])
+        ws.append(["4 Prac_Instan", "PLAN 2.7", "Atlas", None, None, None, None, "[3] PM (Smith)", "Yes", "Yes", None,
+                   "Plan never reviewed with stakeholders"])
+        ws.append(["5 OE", "Atlas", "Tailored process for Atlas", "https://wiki/tp", "engl", "direct", "OE DB"])
+        evidence = tmp_path / "oedb.xlsx"
+        wb.save(evidence)
+    maps = tmp_path / "v2.yaml"
+    maps.write_text("mappings:\n  - {from: IWM.SP1.1, to: PLAN 2.7, relationship: equal, source: test}\n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["assess", str(evidence), "-r", "cmmi-svc-iwm", "--mappings", str(maps),
+                                    "-o", str(out), "--as-of", "2026-11-22", "--engine", "python"])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "assessment.json").read_text())
+    jsonschema.validate(data, schema())
+    pr = next(p for p in data["projects"][0]["practices"] if p["practice"] == "IWM.SP1.1")
+    assert pr["work_products"][0]["state"] == "adequate"  # the artifact itself is fine ...
+    assert pr["characterization"] == "LI"                  # ... the weakness makes it LI
+    gap = next(g for g in pr["gaps"] if g["kind"] == "weakness")
+    assert "Plan never reviewed with stakeholders" in gap["message"]
+    assert "mapping PLAN 2.7 -> IWM.SP1.1" in gap["message"]
+    if layout == "oedb":  # the instance's affirmation reaches it too
+        assert any(e["evidence_type"] == "affirmation" and e["practice"] == "IWM.SP1.1" for e in data["evidence"])
+
+
+def test_weakness_under_an_external_id_mapped_as_subset_is_only_shown(tmp_path):
+    evidence = _v2_rows_csv(tmp_path / "v2.csv", "Plan never reviewed")
+    maps = tmp_path / "v2.yaml"
+    maps.write_text("mappings:\n  - {from: IWM.SP1.1, to: PLAN 2.7, relationship: superset, source: test}\n")
+    rs = [load_ruleset("cmmi-svc-iwm")]
+    ev = load_evidence([evidence], rs, mappings=load_mappings(maps))
+    res = assess(rs, ev, as_of=AS_OF, engine="python").to_dict()
+    pr = next(p for p in res["projects"][0]["practices"] if p["practice"] == "IWM.SP1.1")
+    assert "weakness" not in {g["kind"] for g in pr["gaps"]}
+    assert any(f["rule"] == "related-weakness" and "Plan never reviewed (via mapping PLAN 2.7 -> IWM.SP1.1" in f["message"]
+               for f in pr["findings"])
 
 
 def test_integrated_sample_json_and_terminal(tmp_path):
@@ -134,3 +220,12 @@ def test_shared_pmo_practice_needs_both_parties(tmp_path):
     assert got[("Both", "PMO.3.1.2")]["characterization"] == "FI"
     # a provider-owned practice needs only the provider
     assert got[("One", "PMO.3.1.1")]["characterization"] == "FI"
+
+
+def test_one_supporting_item_that_matches_no_work_product_lifts_ni_to_pi(tmp_path, two):
+    # M.SP1.2 is a subset of O.WIDE: its unmatched kick-off notes only support O.WIDE, as other evidence
+    got = _result(tmp_path, two, [row("M.SP1.2", "Kick-off notes")])
+    pr = got[("A", "O.WIDE")]
+    assert pr["characterization"] == "PI"
+    assert pr["work_products"][0]["state"] == "missing"
+    assert pr["other_evidence"][0]["role"] == "supporting"

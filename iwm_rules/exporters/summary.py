@@ -200,6 +200,9 @@ def render(data: dict, *, scale: str | None = None, json_name: str = "assessment
     if judg:
         lines.append(f"{judg} organization-level characterization(s) include PI/NI instances: judgment_required, "
                      "the appraisal team decides")
+    for w in data["input"].get("warnings", []):
+        if w.get("kind") in ("tailoring_unknown_project", "project_variants"):
+            lines.append("warning: " + printable(w["message"]))
     lines.extend(kit_lines(data, labels))
     lines.extend(level_lines(data, scale))
     if data["input"]["rejected"]:
