@@ -330,3 +330,20 @@ def test_a_broken_link_inside_a_folder_is_named(tmp_path):
     res = invoke(ev, "-o", tmp_path / "out")
     assert res.exit_code == 3
     assert one_error_line(res) == f"error: {ev / 'old.csv'}: is a broken symbolic link; remove it or name the other files"
+
+
+def test_a_report_never_replaces_a_device_or_a_link(tmp_path):
+    """Writing a report over /dev/null (or a symlink) as root would replace the device with a
+    regular file: the atomic writer refuses anything that is not a regular file."""
+    import pytest
+
+    from iwm_rules.exporters import atomic_write
+
+    link = tmp_path / "link.json"
+    target = tmp_path / "target.json"
+    target.write_text("keep")
+    link.symlink_to(target)
+    for path in (Path("/dev/null"), link, tmp_path):
+        with pytest.raises(OSError):
+            atomic_write(path, lambda tmp: tmp.write_text("x"))
+    assert Path("/dev/null").is_char_device() and target.read_text() == "keep"

@@ -6,6 +6,7 @@ writes it; modules are imported only when their format is written.
 """
 from __future__ import annotations
 
+import errno
 import importlib
 import inspect
 import os
@@ -62,6 +63,10 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     handler), the temporary file is removed and nothing replaces ``path``.
     """
     path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # never rename over a device (/dev/null), a folder, a pipe or a link
+        raise IsADirectoryError(errno.EISDIR if path.is_dir() else errno.EEXIST,
+                                "exists and is not a regular file; name a new file or a regular one", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = None
     try:
