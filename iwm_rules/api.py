@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .assessment import Assessment, as_rulesets, assess
+from .assessment import Assessment, assess
 from .errors import EvidenceError, EvidenceFileError
 from .evidence import load_evidence
 from .exporters import FORMATS, export, relabel, summary

@@ -4,8 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
+import yaml
+
 from .errors import Issue
-from .yamlio import LineDict
+from .yamlio import LineDict, YamlLimitError, load_yaml
 
 
 @dataclass
@@ -82,3 +86,23 @@ def _closest(word: str, options: set[str]) -> str | None:
 
     hits = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
     return hits[0] if hits else None
+
+
+def read_config(path: Path, ck: _Checker) -> Any:
+    """A YAML configuration file, or None with the problem added to ``ck`` (never raises for bad input)."""
+    try:
+        return load_yaml(path)
+    except FileNotFoundError:
+        ck.add("io", 0, "file not found")
+    except OSError as exc:
+        ck.add("io", 0, f"cannot read: {exc.strerror or exc}")
+    except YamlLimitError as exc:
+        ck.add("limit", exc.problem_mark.line + 1 if exc.problem_mark else 0, f"refused: {exc.problem}")
+    except yaml.constructor.ConstructorError as exc:
+        ck.add("yaml", exc.problem_mark.line + 1 if exc.problem_mark else 0, str(exc.problem))
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        ck.add("yaml", line, f"invalid YAML: {exc.problem}")
+    except yaml.YAMLError as exc:
+        ck.add("yaml", 0, f"invalid YAML: {exc}")
+    return None

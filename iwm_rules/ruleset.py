@@ -1,19 +1,19 @@
-"""Rulesets, mappings and tailoring: YAML in, validated records out.
+"""Rulesets and mappings: YAML in, validated records out (tailoring files: ``tailoring.py``;
+practice-id spellings and the catalogue: ``practice_ids.py``).
 
 Every loader collects *all* problems (with file and line) and raises one
 :class:`RulesetError`; a broken ruleset is refused loudly, never half used.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from .checker import _Checker, _closest, _line
+from .checker import _Checker, _line
+from .checker import read_config as _read
 from .errors import Issue, RulesetError
 from .model import (
     Defaults,
@@ -23,16 +23,15 @@ from .model import (
     Rule,
     Ruleset,
     Subpractice,
-    TailoringEntry,
-    Tailoring,
-    Waiver,
     WorkProduct,
     pattern_to_regex,
 )
 from .patterns import check as check_pattern
 from .patterns import search_mask
 from .rulelang import OPERATORS, _parse_rules, _plain  # noqa: F401 - OPERATORS re-exported
-from .yamlio import LineDict, YamlLimitError, load_yaml
+from .practice_ids import Catalogue, normalize_practice_key, practice_keys  # noqa: F401 - re-exported
+from .tailoring import load_tailoring, tailoring_applies_to  # noqa: F401 - re-exported
+from .yamlio import LineDict
 
 RULESET_KEYS = {"id", "title", "version", "source", "description", "provenance_note", "defaults", "rules", "goals",
                 "generic", "applies_to"}
@@ -53,25 +52,6 @@ STANDARD_RULES_FILE = "standard-rules.yaml"
 MAPPINGS_FILE = "mappings.yaml"
 #: the shipped CMMI V2.0/V3.0 bridge: kit practice ids (``PLAN 2.7``) -> our practices
 BRIDGE_FILE = "mappings-cmmi-v2.yaml"
-
-
-# --------------------------------------------------------------------------- ids
-
-def normalize_practice_key(text: str) -> str:
-    """Comparable form of a practice id: upper case, only letters, digits and inner dots."""
-    s = re.sub(r"[^A-Z0-9.]", "", str(text).upper())
-    s = re.sub(r"(?<![0-9])\.|\.(?![0-9])", "", s)
-    return s
-
-
-def practice_keys(practice: Practice) -> set[str]:
-    """Every normalized spelling under which evidence may name ``practice``."""
-    keys = {normalize_practice_key(practice.id)}
-    keys.update(normalize_practice_key(a) for a in practice.aliases)
-    m = re.match(r"^([A-Za-z]+)\.SP(\d+\.\d+)$", practice.id)
-    if m:
-        keys.add(normalize_practice_key(f"{m.group(1)} {m.group(2)}"))
-    return keys
 
 
 # --------------------------------------------------------------------------- shipped files
@@ -98,25 +78,6 @@ def shipped_ids() -> dict[str, Path]:
 
 
 # --------------------------------------------------------------------------- ruleset
-
-def _read(path: Path, ck: _Checker) -> Any:
-    try:
-        return load_yaml(path)
-    except FileNotFoundError:
-        ck.add("io", 0, "file not found")
-    except OSError as exc:
-        ck.add("io", 0, f"cannot read: {exc.strerror or exc}")
-    except YamlLimitError as exc:
-        ck.add("limit", exc.problem_mark.line + 1 if exc.problem_mark else 0, f"refused: {exc.problem}")
-    except yaml.constructor.ConstructorError as exc:
-        ck.add("yaml", exc.problem_mark.line + 1 if exc.problem_mark else 0, str(exc.problem))
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        ck.add("yaml", line, f"invalid YAML: {exc.problem}")
-    except yaml.YAMLError as exc:
-        ck.add("yaml", 0, f"invalid YAML: {exc}")
-    return None
-
 
 def _parse_work_products(ck: _Checker, items: Any, pid: str, provenance: str) -> tuple[WorkProduct, ...]:
     if items in (None, []):
@@ -375,86 +336,6 @@ def bridge_notes(path: str | Path | None = None) -> dict[tuple[str, str], str]:
     return out
 
 
-# --------------------------------------------------------------------------- tailoring
-
-def load_tailoring(path: str | Path, rulesets: list[Ruleset]) -> Tailoring:
-    """A tailoring file: practices not applicable / not yet per project, and waivers."""
-    ck = _Checker(str(path))
-    data = _read(Path(path), ck)
-    known = {p.id for rs in rulesets for p in rs.practices}
-    wps = {(p.id, w.id) for rs in rulesets for p in rs.practices for w in p.work_products}
-    entries, waivers = [], []
-    applies_to: tuple[str, ...] = ()
-    if data is not None and ck.keys(data, {"tailoring", "waivers", "description", "applies_to"}, set(), "tailoring file"):
-        applies_to = tuple(a.upper() for a in ck.str_list(data, "applies_to"))
-        for node in data.get("tailoring") or []:
-            if not ck.keys(node, {"project", "practice", "status", "justification"}, {"practice", "status"}, "tailoring entry"):
-                continue
-            pid, status = ck.text(node, "practice"), ck.text(node, "status")
-            if pid not in known:
-                ck.add("unknown-practice", _line(node, "practice"), f"unknown practice {pid!r}" + _hint(pid, known))
-            if status not in ("not_applicable", "not_yet"):
-                ck.add("type", _line(node, "status"), "status must be 'not_applicable' or 'not_yet'")
-            just = ck.text(node, "justification")
-            if status == "not_applicable" and not just:
-                ck.add("missing-field", _line(node), f"{pid}: 'not_applicable' needs a justification")
-            entries.append(TailoringEntry(ck.text(node, "project", "*") or "*", pid, status, just, line=_line(node)))
-        for node in data.get("waivers") or []:
-            if not ck.keys(node, {"project", "practice", "work_product", "reason", "expires", "approved_by"},
-                           {"practice", "reason", "expires"}, "waiver"):
-                continue
-            pid, wid = ck.text(node, "practice"), ck.text(node, "work_product") or None
-            if pid not in known:
-                ck.add("unknown-practice", _line(node, "practice"), f"unknown practice {pid!r}" + _hint(pid, known))
-            elif wid and (pid, wid) not in wps:
-                ck.add("unknown-work-product", _line(node, "work_product"), f"practice {pid} has no work product {wid!r}")
-            expires = node.get("expires")
-            if isinstance(expires, str):
-                try:
-                    expires = dt.date.fromisoformat(expires)
-                except ValueError:
-                    expires = None
-            if not isinstance(expires, dt.date):
-                ck.add("type", _line(node, "expires"), "expires must be a date (YYYY-MM-DD)")
-                continue
-            waivers.append(Waiver(ck.text(node, "project", "*") or "*", pid, wid, ck.text(node, "reason"), expires,
-                                  line=_line(node)))
-    _check_tailoring_conflicts(ck, entries, waivers)
-    if ck.issues:
-        raise RulesetError(ck.issues)
-    return Tailoring(tuple(entries), tuple(waivers), str(path), applies_to)
-
-
-def tailoring_applies_to(path: str | Path) -> tuple[str, ...]:
-    """The ``applies_to`` process areas of a tailoring file (read before the rulesets are chosen)."""
-    ck = _Checker(str(path))
-    data = _read(Path(path), ck)
-    if ck.issues:
-        raise RulesetError(ck.issues)
-    if not isinstance(data, dict):
-        return ()
-    return tuple(a.upper() for a in ck.str_list(data, "applies_to"))
-
-
-def _check_tailoring_conflicts(ck: _Checker, entries: list[TailoringEntry], waivers: list[Waiver]) -> None:
-    """Two different entries for one project and practice (waivers: and work product) leave the
-    result depending on their order in the file: refuse them, naming both lines."""
-    first: dict[tuple, TailoringEntry | Waiver] = {}
-    for kind, items in (("tailoring entry", entries), ("waiver", waivers)):
-        for e in items:
-            key = (kind, e.project, e.practice, getattr(e, "work_product", None))
-            seen = first.setdefault(key, e)
-            if seen is not e and seen != e:
-                what = f"project {e.project!r}, practice {e.practice}" + (f", work product {key[3]}" if key[3] else "")
-                ck.add("conflict", e.line, f"{kind} for {what} conflicts with the one at line {seen.line}; "
-                                           "keep one entry per project and practice")
-
-
-def _hint(value: str, known: set[str]) -> str:
-    hit = _closest(value, known)
-    return f" (did you mean {hit}?)" if hit else ""
-
-
 # --------------------------------------------------------------------------- validation entry point
 
 def validate_files(paths: list[str | Path]) -> list[Issue]:
@@ -501,29 +382,3 @@ def validate_files(paths: list[str | Path]) -> list[Issue]:
             except RulesetError as exc:
                 issues.extend(exc.issues)
     return issues
-
-
-# --------------------------------------------------------------------------- catalogue
-
-class Catalogue:
-    """Every practice of the selected rulesets, findable by any of its spellings."""
-
-    def __init__(self, rulesets: list[Ruleset]):
-        self.rulesets = list(rulesets)
-        self.practices: dict[str, Practice] = {}
-        self.key_to_id: dict[str, str] = {}
-        for rs in self.rulesets:
-            for p in rs.practices:
-                self.practices[p.id] = p
-                for key in practice_keys(p):
-                    self.key_to_id.setdefault(key, p.id)
-
-    def resolve(self, text: str) -> str | None:
-        return self.key_to_id.get(normalize_practice_key(text))
-
-    def suggest(self, text: str) -> str | None:
-        import difflib
-
-        key = normalize_practice_key(text)
-        hits = difflib.get_close_matches(key, list(self.key_to_id), n=1, cutoff=0.75)
-        return self.key_to_id[hits[0]] if hits else None
