@@ -292,7 +292,7 @@ def test_every_bad_cell_of_a_row_is_listed(tmp_path, iwm):
 
 
 def test_a_bug_while_reading_surfaces_as_a_bug(tmp_path, iwm, monkeypatch):
-    from iwm_rules.evidence import raw
+    from iwm_rules.evidence import csvread
 
     csv = tmp_path / "e.csv"
     csv.write_text("project,practice,work product\nAtlas,IWM.SP1.1,Defined process\n")
@@ -300,7 +300,7 @@ def test_a_bug_while_reading_surfaces_as_a_bug(tmp_path, iwm, monkeypatch):
     def broken(sample):
         raise KeyError("a bug in the delimiter detection")
 
-    monkeypatch.setattr(raw, "_detect_delimiter", broken)
+    monkeypatch.setattr(csvread, "_detect_delimiter", broken)
     with pytest.raises(KeyError):
         load_evidence([csv], iwm)
 
