@@ -340,6 +340,8 @@ def project_results(data: dict):
                         "warnings": [w for f in touched for w in warnings_by_file.get(f, [])]}
         if data.get("scopes"):
             out["scopes"] = {p["project"]: data["scopes"].get(p["project"], [])}
+        out["coverage"] = p["coverage"]  # the one project's own figure, not the portfolio's
+        out["disagreements"] = [_reref(d, new_ref) for d in data.get("disagreements", []) if d["project"] == p["project"]]
         out["projects"] = [{**p, "practices": practices}]
         out["organization"] = {"practices": org_practices,
                                "goals": [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in goal_chars.items()]}

@@ -232,9 +232,7 @@ def context(data: dict) -> dict:
     goal_ratings = [g for p in projects for g in p.get("goals", [])]
     gaps = _gaps(data)
     by_goal, by_practice = _coverage_counts(data)
-    coverage = data.get("coverage")
-    if not isinstance(coverage, (int, float)):
-        coverage = view.ratio(sum(a for a, _ in by_practice.values()), sum(r for _, r in by_practice.values()))
+    coverage = view.overall_coverage(data)
     rejected = inp.get("rejected", [])
     labels_used = list(order) + [k for k in counts if k not in order]
     return {
