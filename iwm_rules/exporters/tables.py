@@ -26,7 +26,7 @@ GAP_COLUMNS = ("project", "ruleset", "practice", "goal", "kind", "wp id", "expec
 FINDING_COLUMNS = ("project", "ruleset", "practice", "goal", "rule", "kind", "severity", "message", "source rows")
 REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "reason", "hint")
 #: the appraisal team's notes: strengths and recommendations per practice (never gaps)
-NOTE_COLUMNS = ("project", "ruleset", "practice", "goal", "note", "text", "characterization", "recorded", "via",
+NOTE_COLUMNS = ("project", "ruleset", "practice", "goal", "kind", "text", "characterization", "recorded", "via",
                 "file", "sheet", "row")
 #: practices whose recorded characterization the evidence does not support
 DISAGREEMENT_COLUMNS = ("project", "ruleset", "practice", "recorded", "recorded as", "evidence supports", "reason",
