@@ -123,11 +123,13 @@ def histogram(bins: list[tuple[str, int]], *, width: int = 760, height: int = 22
                      f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2 + 4}" text-anchor="middle" font-size="12" '
                      f'fill="#555">no project has a coverage figure</text></svg>')
         return Markup("".join(parts))
-    for k in range(5):  # light grid lines at 0, 25, 50, 75, 100% of the tallest bar
-        y = top + plot_h - plot_h * k / 4
+    step = -(-peak // 4)  # whole-project grid lines, at most five
+    peak = step * -(-peak // step)
+    for k in range(0, peak + 1, step):
+        y = top + plot_h - plot_h * k / peak
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.2f}" y2="{y:.2f}" stroke="#E3E8EE"/>'
                      f'<text x="{left - 6}" y="{y + 4:.2f}" text-anchor="end" font-size="10" fill="#5B6B7B">'
-                     f'{peak * k / 4:.3g}</text>')
+                     f'{k}</text>')
     slot = plot_w / len(bins)
     bar = slot * 0.72
     for i, (label, n) in enumerate(bins):
