@@ -95,3 +95,31 @@ def test_per_project_results_carry_their_own_coverage(batch):
         assert one["coverage"] == p["coverage"]
         assert "portfolio" not in one and "failed_files" not in one
         assert all(d["project"] == p["project"] for d in one.get("disagreements", []))
+
+
+def test_batch_reports_the_bridge_like_assess(tmp_path):
+    """A kit with CMMI V2.0 ids in a batch: the portfolio says what the bridge carried, as assess does."""
+    from .test_kits import instance, oedb
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    oedb(folder / "orion-kit.xlsx", [
+        ("PLAN 2.7", [instance("PLAN 2.7", "Orion"), ("Orion", "Orion project plan", "u1")]),
+        ("MC 3.1", [instance("MC 3.1", "Orion", strength="Weekly steering meeting"),
+                    ("Orion", "Orion monthly status report", "u2")]),
+    ])
+    res = CliRunner().invoke(main, ["batch", str(folder), "-o", str(tmp_path / "b"), "-j", "1", "--as-of", AS_OF,
+                                    "-f", "json,xlsx"])
+    assert res.exit_code == 0, res.output
+    one = CliRunner().invoke(main, ["assess", str(folder), "-o", str(tmp_path / "a"), "--as-of", AS_OF])
+    assert one.exit_code == 0, one.output
+    batch = json.loads((tmp_path / "b" / "portfolio.json").read_text(encoding="utf-8"))
+    single = json.loads((tmp_path / "a" / "assessment.json").read_text(encoding="utf-8"))
+    # three rows: two OE rows and the instance row that carries the strength
+    assert batch["input"]["bridge"] == single["input"]["bridge"] and batch["input"]["bridge"]["rows"] == 3
+    assert [m for m in batch["mappings_used"] if m.get("bridge")] == [m for m in single["mappings_used"] if m.get("bridge")]
+    summary = [c for r in openpyxl.load_workbook(tmp_path / "b" / "portfolio.xlsx")["Summary"].iter_rows(values_only=True)
+               for c in r if isinstance(c, str)]
+    br = batch["input"]["bridge"]
+    reached = ", ".join(f"{k} ({n})" for k, n in br["rulesets"].items())
+    assert f"on: 3 evidence row(s), {br['items']} item(s) reached {reached}" in summary
