@@ -318,3 +318,40 @@ def test_reports_without_team_notes_stay_quiet(run, tmp_path):
     wb = openpyxl.load_workbook(export(d, tmp_path / "a.xlsx"))
     assert rows(wb["Team notes"]) [-1][0].startswith("No strength or recommendation")
     assert rows(wb["Disagreements"])[-1][0].startswith("No disagreement")
+
+
+def test_chromium_renders_the_new_sections_offline(run, tmp_path):
+    """The page with team notes, levels and the bridge renders offline; the strength and level
+    colours are on screen."""
+    from .test_export_html import _pixels, _Recorder, _run_chromium
+
+    _, out, _ = run
+    url = (out / "assessment.html").resolve().as_uri()
+    shot = tmp_path / "page.png"
+    with _Recorder() as proxy:
+        dom = _run_chromium(url, "--virtual-time-budget=5000", "--dump-dom", proxy_port=proxy.port)
+        res = _run_chromium(url, "--force-device-scale-factor=0.5", "--window-size=1400,9000",
+                            f"--screenshot={shot}", proxy_port=proxy.port)
+    assert dom.returncode == 0 and 'data-ready="1"' in dom.stdout, dom.stderr[-2000:]
+    assert '<section id="team">' in dom.stdout and '<table id="bridge-rows">' in dom.stdout
+    assert proxy.page_requests() == []
+    assert res.returncode == 0 and shot.exists(), res.stderr[-2000:]
+    _, _, px = _pixels(shot)
+    colours = set(px)
+    for fill in (NOTE_COLOURS["strength"][0], NOTE_COLOURS["recommendation"][0], LEVEL_COLOURS["CL3"][0]):
+        rgb = tuple(int(fill[i:i + 2], 16) for i in (0, 2, 4))
+        assert any(sum(abs(x - y) for x, y in zip(rgb, c)) < 12 for c in colours), fill
+
+
+def test_levels_without_generic_goals_say_why_there_is_no_table(run, tmp_path):
+    data, _, _ = run
+    d = copy.deepcopy(data)
+    for holder in d["projects"] + [d["organization"]]:
+        for rec in holder["levels"]:
+            rec["goals"]["GG2"] = rec["goals"]["GG3"] = "absent"
+    text = html_export.render(d)
+    assert 'id="levels"' not in text and "generic practices were not assessed" in text
+    ws = openpyxl.load_workbook(export(d, tmp_path / "a.xlsx"))["Summary"]
+    values = [c for r in ws.iter_rows(values_only=True) for c in r if isinstance(c, str)]
+    assert any(v.startswith("Capability levels: generic practices were not assessed") for v in values)
+    assert "process area" not in values
