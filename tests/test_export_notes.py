@@ -269,6 +269,10 @@ def test_html_team_notes_section(run):
     assert heat.count("<sup>≠</sup>") == len(data["disagreements"])
     assert "the appraisal team recorded LM" in heat
     assert 'href="#team"' in text
+    # the gap list points from a practice's gaps to what the team recorded for it
+    gaps = section(text, "gaps")
+    assert '<a class="tnl" href="#team">team recorded FM</a>' in gaps  # WP.SP2.7
+    assert '<a class="tnl" href="#team">team recorded LM · 1 team note(s)</a>' in gaps  # IWM.SP1.1
 
 
 def test_html_inputs_bridge_and_warning_kinds(run):

@@ -93,7 +93,11 @@ def gap_rows(data: dict, keep: set[int] | None = None) -> Iterator[dict]:
                     severity.setdefault(f.get("message"), f.get("severity") or "")
             names = {w.get("id"): w.get("name") or w.get("id") for w in pr.get("work_products", [])}
             base = {"project": p["project"], "ruleset": pr["ruleset"], "goal": pr.get("goal", ""),
-                    "practice": pr["practice"], "title": pr.get("title", ""), "characterization": pr["characterization"]}
+                    "practice": pr["practice"], "title": pr.get("title", ""), "characterization": pr["characterization"],
+                    # what the appraisal team recorded for the practice (shown beside its gaps)
+                    "recorded": (pr.get("recorded_as") or pr.get("recorded") or "")
+                    if pr.get("recorded") and pr["recorded"] != pr["characterization"] else "",
+                    "team_notes": len(pr.get("strengths") or ()) + len(pr.get("recommendations") or ())}
             for g in gaps:
                 n += 1
                 if keep is not None and n not in keep:
