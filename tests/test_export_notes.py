@@ -133,8 +133,7 @@ def test_xlsx_summary_levels_table(run):
     want = [(name, rec["process_area"]) for name, recs, _ in view.level_rows(data) for rec in recs]
     assert [(r[0].value, r[1].value) for r in table] == want
     assert want[-1][0] == "organization"
-    for r, (name, recs, is_org) in zip(table, [(n, rec, o) for n, recs, o in view.level_rows(data) for rec in recs]):
-        rec = recs
+    for r, rec in zip(table, [rec for _, recs, _ in view.level_rows(data) for rec in recs]):
         level = rec["capability_level"]
         assert r[2].value.rstrip("*") == level.replace("_", " ") and fill(r[2]) == LEVEL_COLOURS[level][0]
         assert r[3].value == rec["at_least"]
