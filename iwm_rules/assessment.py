@@ -39,18 +39,24 @@ class Assessment:
         return self.data
 
     def coverage(self) -> float | None:
-        """Overall coverage: weighted share of required work products with adequate evidence
-        (practice weight x work-product weight; tailored practices are left out)."""
-        req = adequate = 0.0
-        for p in self.projects:
-            for pr in p["practices"]:
-                if pr["tailoring"] is None:
-                    for w in pr["work_products"]:
-                        if w["required"]:
-                            weight = pr.get("weight", 1.0) * w.get("weight", 1.0)
-                            req += weight
-                            adequate += weight * (w["state"] == "adequate")
-        return adequate / req if req else None
+        """Overall coverage (the result's ``coverage`` key, see :func:`weighted_coverage`)."""
+        return weighted_coverage(self.projects)
+
+
+def weighted_coverage(projects: list[dict]) -> float | None:
+    """Overall coverage: weighted share of required work products with adequate evidence
+    (practice weight x work-product weight; tailored practices are left out); None when no
+    required work product is assessed."""
+    req = adequate = 0.0
+    for p in projects:
+        for pr in p["practices"]:
+            if pr["tailoring"] is None:
+                for w in pr["work_products"]:
+                    if w["required"]:
+                        weight = pr.get("weight", 1.0) * w.get("weight", 1.0)
+                        req += weight
+                        adequate += weight * (w["state"] == "adequate")
+    return adequate / req if req else None
 
 
 #: columns of the top-level ``evidence`` list: one record per accepted item, in the order of
@@ -168,6 +174,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
         "disagreements": disagreements,
         "scopes": {p: sorted(r) for p, r in scopes.items()} if scopes else None,
         "tailoring": tailoring.path if isinstance(tailoring, Tailoring) else None,
+        "coverage": weighted_coverage(projects),
         "projects": projects,
         "organization": organization,
         "evidence": evidence_records(evidence),

@@ -155,6 +155,7 @@ def run_batch(paths, rulesets=None, *, jobs: int | None = None, progress=None, e
         timings["read"] = time.perf_counter() - t
         t = time.perf_counter()
         evidence, failed = merge_parts(files, parts, crashed)
+        evidence.bridge = bridge_usage(evidence.table, job)
         timings["merge"] = time.perf_counter() - t
         t = time.perf_counter()
         bar.say(f"assessing {evidence.table['project'].nunique() if len(evidence.table) else 0:,} project(s)")
@@ -198,6 +199,18 @@ def merge_parts(files: list[str], parts: list[FilePart], crashed: dict[int, str]
     evidence = Evidence(table=table, rejected=rej, files=reports, errors=[e for _, e in errors], warnings=warnings)
     failed = [{"file": e.path, "reason": e.message} for _, e in errors]
     return evidence, failed
+
+
+def bridge_usage(table, job: ReadJob) -> dict:
+    """``Evidence.bridge`` of the merged table: whether the CMMI V2.0/V3.0 bridge was on and which
+    rows it carried to which rulesets (each worker's part knows only its own files)."""
+    from .evidence import bridge as bridging
+    from .ruleset import Catalogue
+
+    opts = job.evidence_options or {}
+    on = bool(opts.get("use_bridge", True))
+    rows = tuple(opts.get("bridge") or ()) if on else ()
+    return bridging.usage(table, bridging.resolve(tuple(job.mappings), Catalogue(list(job.rulesets)), rows, enabled=on))
 
 
 class _progress:
@@ -340,6 +353,8 @@ def project_results(data: dict):
                         "warnings": [w for f in touched for w in warnings_by_file.get(f, [])]}
         if data.get("scopes"):
             out["scopes"] = {p["project"]: data["scopes"].get(p["project"], [])}
+        out["coverage"] = p["coverage"]  # the one project's own figure, not the portfolio's
+        out["disagreements"] = [_reref(d, new_ref) for d in data.get("disagreements", []) if d["project"] == p["project"]]
         out["projects"] = [{**p, "practices": practices}]
         out["organization"] = {"practices": org_practices,
                                "goals": [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in goal_chars.items()]}

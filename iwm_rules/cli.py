@@ -310,8 +310,12 @@ def write_reports(data: dict, outdir: Path, formats: list[str], **options) -> li
     """Write the reports; a failure to write (disk full, folder removed) is one line, exit 3."""
     from . import api
 
+    from .exporters import written_files
+
     try:
-        return api.write_reports(data, outdir, formats, **options)
+        paths = api.write_reports(data, outdir, formats, **options)
+        # every file written, companions included (csv: gaps.csv, evidence.csv, notes.csv beside practices.csv)
+        return [q for p, f in zip(paths, formats) for q in written_files(p, f)]
     except OSError as exc:
         where = exc.filename or outdir
         raise InputError(f"{where}: cannot write the report ({exc.strerror or exc})") from None

@@ -1,4 +1,4 @@
-"""practices.csv, gaps.csv, evidence.csv: what Excel opens (BOM, no formulas) and what scripts count."""
+"""practices.csv, gaps.csv, evidence.csv, notes.csv: what Excel opens (BOM, no formulas) and what scripts count."""
 from __future__ import annotations
 
 import csv
@@ -10,7 +10,7 @@ from iwm_rules import api
 from iwm_rules.exporters import FORMATS, export
 from iwm_rules.exporters.escape import neutralize
 from iwm_rules.exporters.tables import (EVIDENCE_INPUT_COLUMNS, EVIDENCE_USE_COLUMNS, GAP_COLUMNS,
-                                        PRACTICE_COLUMNS)
+                                        NOTE_COLUMNS, PRACTICE_COLUMNS)
 
 from .conftest import ROOT
 from .test_export_xlsx import INJECTIONS, characterizations, injection_csv
@@ -37,7 +37,9 @@ def samples(tmp_path_factory):
 
 def test_three_files_with_bom_and_counts(samples):
     data, out = samples
-    assert sorted(p.name for p in out.iterdir()) == ["evidence.csv", "gaps.csv", "practices.csv"]  # no temporaries
+    # no temporaries; notes.csv (the team's notes) has only its header here: the samples record none
+    assert sorted(p.name for p in out.iterdir()) == ["evidence.csv", "gaps.csv", "notes.csv", "practices.csv"]
+    assert read(out / "notes.csv") == [list(NOTE_COLUMNS)]
     practices = read(out / "practices.csv")
     assert practices[0] == list(PRACTICE_COLUMNS)
     want = [(p["project"], pr["practice"], pr["characterization"]) for p in data["projects"] for pr in p["practices"]]

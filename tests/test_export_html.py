@@ -19,7 +19,7 @@ import pytest
 
 from iwm_rules import api
 from iwm_rules.exporters import export, html_export
-from iwm_rules.exporters.labels import COLOURS
+from iwm_rules.exporters.labels import COLOURS, LEVEL_COLOURS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -329,6 +329,10 @@ def test_capability_levels_section(data):
     assert 'id="levels"' not in html_export.render(_without_levels(data))
     text = html_export.render(_with_levels(data))
     section = text.split('<section id="levels">', 1)[1].split("</section>", 1)[0]
-    assert "<th>IWM</th>" in section and "<strong>CL2</strong>" in section
-    assert "<strong>not rated (at least CL1)</strong>*" in section
+    # each level is a chip in its level colour (labels.LEVEL_COLOURS); the organization row is there,
+    # a not-rated level says the level its satisfied goals already reach
+    assert "<th>IWM</th>" in section and '<strong class="lab l-CL2">CL2</strong>' in section
+    assert '<strong class="lab l-not_rated">not rated (at least CL1)</strong>*' in section
+    assert '<tr class="org"><th>Organization</th>' in section
+    assert f".l-CL2 {{ background: #{LEVEL_COLOURS['CL2'][0]}; color: #{LEVEL_COLOURS['CL2'][1]}; }}" in text
     assert 'class="lab r-satisfied" title="ML2 satisfied"' in section

@@ -25,7 +25,7 @@ from iwm_rules.exporters.tables import EVIDENCE_INPUT_COLUMNS, EVIDENCE_USE_COLU
 from .conftest import ROOT
 
 AS_OF = dt.date(2026, 11, 1)
-SHEETS = ["Summary", "Matrix", "Gaps", "Findings", "Evidence", "Rejected", "Ruleset"]
+SHEETS = ["Summary", "Matrix", "Gaps", "Team notes", "Disagreements", "Findings", "Evidence", "Rejected", "Ruleset"]
 INJECTIONS = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1", "-1", "\ttab", "\rreturn"]
 
 

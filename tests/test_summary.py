@@ -67,3 +67,14 @@ def test_api_summary_text_is_the_exporter(tmp_path):
     assert api.summary_text(result) == render(result.to_dict())
     assert api.summary_text(result, scale="cmmi-v2") == render(api.report_data(result, scale="cmmi-v2"))
     assert "Atlas" in api.summary_text(result) and " FM " in api.summary_text(result, scale="cmmi-v2")
+
+
+def test_organization_row_shows_the_results_coverage_and_team_notes_are_counted():
+    data = {**DATA, "coverage": 0.4166}
+    data["projects"] = [dict(p) for p in DATA["projects"]]
+    data["projects"][0]["practices"] = [{"characterization": "FI", "strengths": [{"text": "s"}],
+                                         "recommendations": [{"text": "r"}, {"text": "q"}]}]
+    lines = render(data).splitlines()
+    assert lines[7].split()[:2] == ["organization", "42%"]
+    assert "appraisal team notes: 1 strength(s), 2 recommendation(s) (never change a characterization)" in lines
+    assert render(DATA).splitlines()[7].split()[:2] == ["organization", "0"]  # no figure in the result: none shown

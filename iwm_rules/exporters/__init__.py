@@ -34,6 +34,16 @@ def available_formats() -> list[str]:
     return [f for f, (_, mod) in FORMATS.items() if (here / f"{mod}.py").exists()]
 
 
+def written_files(path, fmt: str) -> list[Path]:
+    """Every file a format's writer wrote for the report at ``path``: ``path`` itself, then the
+    companions its module names in ``COMPANIONS`` (e.g. csv: gaps.csv, evidence.csv, notes.csv)
+    that exist beside it."""
+    path = Path(path)
+    module = importlib.import_module(f"{__name__}.{FORMATS[fmt][1]}")
+    extra = [path.with_name(n) for n in getattr(module, "COMPANIONS", ())]
+    return [path] + [p for p in extra if p.exists()]
+
+
 def writer(fmt: str) -> Callable[[dict, Path], None]:
     return importlib.import_module(f"{__name__}.{FORMATS[fmt][1]}").write
 

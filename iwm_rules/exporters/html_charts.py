@@ -108,3 +108,41 @@ def ring(value: float | None, *, size: int = 60) -> Markup:
         f'<circle cx="{half}" cy="{half}" r="{r:.2f}" fill="none" stroke="#2F6FB3" stroke-width="8" '
         f'stroke-dasharray="{c * frac:.2f} {c:.2f}" transform="rotate(-90 {half} {half})"/>'
         f'<title>coverage {_t(text)}</title></svg>')
+
+
+def histogram(bins: list[tuple[str, int]], *, width: int = 760, height: int = 220, fill: str = "2F6FB3",
+              title: str = "projects per coverage band") -> Markup:
+    """Vertical bars, one per bin (label, count), the count above each bar and the label below."""
+    left, bottom, top = 36, 34, 18
+    plot_w, plot_h = width - left - 8, height - bottom - top
+    peak = max((n for _, n in bins), default=0)
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" role="img" style="{FONT}" '
+             f'aria-label="{_t(title)}">']
+    if not bins or not peak:
+        parts.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" rx="4" fill="#EEF1F4"/>'
+                     f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2 + 4}" text-anchor="middle" font-size="12" '
+                     f'fill="#555">no project has a coverage figure</text></svg>')
+        return Markup("".join(parts))
+    step = -(-peak // 4)  # whole-project grid lines, at most five
+    peak = step * -(-peak // step)
+    for k in range(0, peak + 1, step):
+        y = top + plot_h - plot_h * k / peak
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.2f}" y2="{y:.2f}" stroke="#E3E8EE"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.2f}" text-anchor="end" font-size="10" fill="#5B6B7B">'
+                     f'{k}</text>')
+    slot = plot_w / len(bins)
+    bar = slot * 0.72
+    for i, (label, n) in enumerate(bins):
+        x = left + i * slot + (slot - bar) / 2
+        h = plot_h * n / peak
+        y = top + plot_h - h
+        parts.append(f'<g><title>{_t(label)}: {n} project(s)</title>'
+                     f'<rect x="{x:.2f}" y="{y:.2f}" width="{bar:.2f}" height="{h:.2f}" rx="2" fill="#{fill}"/>')
+        if n:
+            parts.append(f'<text x="{x + bar / 2:.2f}" y="{y - 4:.2f}" text-anchor="middle" font-size="11" '
+                         f'font-weight="600" fill="#1F2933">{n}</text>')
+        parts.append(f'<text x="{x + bar / 2:.2f}" y="{top + plot_h + 15}" text-anchor="middle" font-size="10.5" '
+                     f'fill="#3B4A59">{_t(label)}</text></g>')
+    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 3}" text-anchor="middle" font-size="11" fill="#5B6B7B">'
+                 f'coverage (share of required work products with adequate evidence)</text></svg>')
+    return Markup("".join(parts))

@@ -19,8 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import html_charts as charts
+from . import html_notes as notes
 from . import view
-from .labels import COLOURS, MEANING, RATING_COLOURS, colour
+from .labels import COLOURS, LEVEL_COLOURS, MEANING, NOTE_COLOURS, RATING_COLOURS, colour
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_HEATMAP_PROJECTS = 200
@@ -87,7 +88,12 @@ def _heatmap(data: dict, cols: list[dict]) -> dict:
                 t = pr.get("tailoring") or {}
                 why = (f"tailored {t.get('kind', '')}: {t.get('justification') or 'no justification'}" if t
                        else f"coverage {view.pct(pr.get('coverage'))}")
-                cells.append((pr["characterization"], f"{p['project']} · {k[1]}: {pr['characterization']}, {why}"))
+                rec = pr.get("recorded")
+                differs = bool(rec) and rec != pr["characterization"]
+                if differs:
+                    why += f"; the appraisal team recorded {pr.get('recorded_as') or rec}"
+                cells.append((pr["characterization"], f"{p['project']} · {k[1]}: {pr['characterization']}, {why}",
+                              differs))
         rows.append({"project": p["project"], "coverage": view.pct(p.get("coverage")), "cells": cells})
     org = {(o["ruleset"], o["practice"]): o for o in data.get("organization", {}).get("practices", [])}
     org_cells = []
@@ -199,10 +205,14 @@ def _levels(data: dict) -> dict | None:
         cells = []
         for a in areas:
             r = by_area.get(a)
-            cells.append(None if r is None else {"level": view.level_text(r), "ml2": r.get("ml2", "not_rated"),
-                                                 "ml3": r.get("ml3", "not_rated"),
-                                                 "judgment": bool(r.get("judgment_required")),
-                                                 "title": r.get("note") or r.get("scale_note") or ""})
+            if r is None:
+                cells.append(None)
+                continue
+            goals = ", ".join(f"{k} {str(v).replace('_', ' ')}" for k, v in (r.get("goals") or {}).items())
+            title = "; ".join(filter(None, [goals, r.get("note"), r.get("scale_note")]))
+            cells.append({"level": view.level_text(r), "key": r.get("capability_level", ""),
+                          "ml2": r.get("ml2", "not_rated"), "ml3": r.get("ml3", "not_rated"),
+                          "judgment": bool(r.get("judgment_required")), "title": title})
         table.append({"name": name, "org": is_org, "cells": cells})
     notes = sorted({r["scale_note"] for _, recs, _ in rows for r in recs if r.get("scale_note")})
     return {"areas": areas, "rows": table, "notes": notes, "projects": len(projects),
@@ -232,9 +242,7 @@ def context(data: dict) -> dict:
     goal_ratings = [g for p in projects for g in p.get("goals", [])]
     gaps = _gaps(data)
     by_goal, by_practice = _coverage_counts(data)
-    coverage = data.get("coverage")
-    if not isinstance(coverage, (int, float)):
-        coverage = view.ratio(sum(a for a, _ in by_practice.values()), sum(r for _, r in by_practice.values()))
+    coverage = view.overall_coverage(data)
     rejected = inp.get("rejected", [])
     labels_used = list(order) + [k for k in counts if k not in order]
     return {
@@ -259,7 +267,14 @@ def context(data: dict) -> dict:
         "cols": cols,
         "heatmap": _heatmap(data, cols),
         "levels": _levels(data),
+        # levels are in the result, but without generic practices they say only CL0/CL1
+        "levels_hint": not view.level_rows(data) and any(p.get("levels") for p in projects),
         "gaps": gaps,
+        "team": notes.team(data, MAX_ROWS),
+        "inputs": notes.inputs(data),
+        "portfolio": notes.portfolio(data, MAX_ROWS),
+        "level_colours": LEVEL_COLOURS,
+        "note_colours": NOTE_COLOURS,
         "rejected": rejected[:MAX_ROWS],
         "n_rejected": len(rejected),
         "files": files,

@@ -29,3 +29,14 @@ RATING_COLOURS = {"satisfied": ("1A7F37", "FFFFFF"), "unsatisfied": ("D62828", "
 def colour(label: str) -> tuple[str, str]:
     """(fill, text) colours of a characterization label in either scale."""
     return COLOURS.get(label, ("FFFFFF", "000000"))
+#: capability level colours (CL0-CL3, not_rated), the same in xlsx and HTML
+LEVEL_COLOURS = {"CL0": ("D62828", "FFFFFF"), "CL1": ("F9C74F", "000000"), "CL2": ("8BC34A", "000000"),
+                 "CL3": ("1A7F37", "FFFFFF"), "not_rated": ("BDBDBD", "000000")}
+#: the appraisal team's notes: strengths and recommendations are never shown like gaps
+NOTE_COLOURS = {"strength": ("DCEBFA", "0B3D6E"), "recommendation": ("FFF4D6", "6B4E00"),
+                "disagreement": ("FFE08A", "000000")}
+
+
+def level_colour(level: str) -> tuple[str, str]:
+    """(fill, text) colours of a capability level (CL0-CL3 or not_rated)."""
+    return LEVEL_COLOURS.get(level, ("FFFFFF", "000000"))

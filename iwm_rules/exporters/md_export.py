@@ -67,6 +67,19 @@ def render(data: dict) -> str:
     rows_read = sum(f.get("rows_read", 0) for f in files)
     lines.append(f"{len(files)} file(s): {rows_read} rows read, {sum(f.get('rows_accepted', 0) for f in files)} accepted, "
                  f"{len(rejected)} rejected, {sum(f.get('rows_skipped', 0) for f in files)} skipped.")
+    bridge = data.get("input", {}).get("bridge") or {}
+    if bridge.get("rows"):
+        reached = ", ".join(f"{cell(k)} ({n})" for k, n in (bridge.get("rulesets") or {}).items())
+        lines += ["", f"CMMI V2.0/V3.0 bridge (derived, not an official model mapping): {bridge['rows']} row(s) "
+                      f"reached {reached}."]
+    warnings = data.get("input", {}).get("warnings") or []
+    if warnings:
+        kinds: dict[str, int] = {}
+        for w in warnings:
+            k = (w.get("kind") if isinstance(w, dict) else None) or "other"
+            kinds[k] = kinds.get(k, 0) + 1
+        lines += ["", f"{len(warnings)} input warning(s): "
+                      + ", ".join(f"{n} {cell(k.replace('_', ' '), 40)}" for k, n in sorted(kinds.items())) + "."]
     lines += ["", "### Projects", ""]
     rows = []
     for p in projects[:MAX_PROJECTS]:
@@ -98,6 +111,9 @@ def render(data: dict) -> str:
         if any(r.get("judgment_required") for _, recs, _ in levels for r in recs):
             lines += ["", "\\* subject to team judgment."]
 
+    lines += _team_lines(data)
+    lines += _portfolio_lines(data)
+
     gaps = sorted(view.gap_rows(data), key=lambda g: view.severity_rank(g["severity"]))
     lines += ["", f"### Top gaps ({min(len(gaps), MAX_GAPS)} of {len(gaps)})", ""]
     if gaps:
@@ -110,6 +126,55 @@ def render(data: dict) -> str:
               f"Full report: [{REPORT_LINK}]({REPORT_LINK}) (every gap with its suggested action, the heat map, "
               "rejected rows).", ""]
     return "\n".join(lines)
+
+
+def _team_lines(data: dict) -> list[str]:
+    """The appraisal team's recorded characterizations that the evidence does not support (a list),
+    and how many strengths and recommendations the team recorded."""
+    dis = data.get("disagreements") or []
+    practices = [pr for p in data.get("projects", []) for pr in p.get("practices", [])]
+    n_s = sum(len(pr.get("strengths") or ()) for pr in practices)
+    n_r = sum(len(pr.get("recommendations") or ()) for pr in practices)
+    if not dis and not n_s and not n_r and not any(pr.get("recorded") for pr in practices):
+        return []
+    out = ["", f"### Recorded vs evidence ({len(dis)} disagreement(s))", ""]
+    for d in dis[:MAX_GAPS]:
+        out.append(f"- **{cell(d['project'], 40)} {cell(d['practice'], 30)}**: recorded {cell(d.get('recorded_as') or d['recorded'], 20)}, "
+                   f"evidence supports {cell(d['characterization'], 4)}: {cell(d.get('reason', ''))}")
+    if len(dis) > MAX_GAPS:
+        out.append(f"- … and {len(dis) - MAX_GAPS} more in the full report.")
+    if not dis:
+        out.append("Every recorded characterization matches the evidence.")
+    out += ["", f"The appraisal team recorded {n_s} strength(s) and {n_r} recommendation(s); they never change a "
+                "characterization."]
+    return out
+
+
+def _portfolio_lines(data: dict) -> list[str]:
+    """Batch results: failed files and the gaps most projects share."""
+    if "portfolio" not in data and "failed_files" not in data:
+        return []
+    failed = data.get("failed_files") or []
+    out = ["", "### Portfolio", ""]
+    dist = (data.get("portfolio") or {}).get("coverage_distribution") or {}
+    if dist:
+        out.append(f"Project coverage: median {view.pct(dist.get('median'))}, mean {view.pct(dist.get('mean'))}, "
+                   f"min {view.pct(dist.get('min'))}, max {view.pct(dist.get('max'))} "
+                   f"({dist.get('with_coverage', 0)} of {dist.get('projects', 0)} project(s) with a coverage figure).")
+        out.append("")
+    out.append(f"{len(failed)} failed file(s)" + (":" if failed else "."))
+    for f in failed[:MAX_GAPS]:
+        out.append(f"- `{cell(f.get('file', ''), 120).replace('`', '')}`: {cell(f.get('reason', ''))}")
+    if len(failed) > MAX_GAPS:
+        out.append(f"- … and {len(failed) - MAX_GAPS} more in portfolio.json.")
+    gaps = (data.get("portfolio") or {}).get("most_frequent_gaps") or []
+    if gaps:
+        out += ["", "Most frequent gaps:", ""]
+        out += _table(["Practice", "Kind", "Work product", "Projects", "Share"],
+                      [[cell(g.get("practice", ""), 30), cell((g.get("kind") or "").replace("_", " "), 30),
+                        cell(g.get("work_product") or "", 40), str(g.get("projects", "")), view.pct(g.get("share"))]
+                       for g in gaps[:MAX_GAPS // 3 or 1]], right={3, 4})
+    return out
 
 
 def write(data: dict, path: Path) -> None:

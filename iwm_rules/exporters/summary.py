@@ -136,6 +136,11 @@ def kit_lines(data: dict, labels: dict) -> list[str]:
     off = sum("(--no-bridge)" in (r.get("hint") or "") for r in data["input"]["rejected"])
     if off:
         lines.append(f"CMMI V2.0/V3.0 bridge off (--no-bridge): {off} rejected row(s) carry ids it would relate")
+    practices = [pr for p in data["projects"] for pr in p["practices"]]
+    n_s = sum(len(pr.get("strengths") or ()) for pr in practices)
+    n_r = sum(len(pr.get("recommendations") or ()) for pr in practices)
+    if n_s or n_r:
+        lines.append(f"appraisal team notes: {n_s} strength(s), {n_r} recommendation(s) (never change a characterization)")
     for d in data.get("disagreements", []):
         lines.append(printable(f"{d['project']} {d['practice']}: recorded {d['recorded_as']}, evidence supports "
                                f"{labels.get(d['characterization'], d['characterization'])}: {d['reason']}"))
@@ -194,7 +199,9 @@ def render(data: dict, *, scale: str | None = None, json_name: str = "assessment
     counts = _counts(org["practices"])
     sat = sum(g["rating"] == "satisfied" for g in org["goals"])
     lines.append("-" * len(head))
-    lines.append(f"{'organization':{_NAME}} {'':>8}  " + " ".join(f"{counts[k]:>3}" for k in ORDER)
+    overall = data.get("coverage")  # the run's weighted coverage, as the result states it
+    overall = f"{overall * 100:.0f}%" if isinstance(overall, (int, float)) and not isinstance(overall, bool) else ""
+    lines.append(f"{'organization':{_NAME}} {overall:>8}  " + " ".join(f"{counts[k]:>3}" for k in ORDER)
                  + f"  {sat}/{len(org['goals'])}")
     judg = sum(bool(pr.get("judgment_required")) for pr in org["practices"])
     if judg:

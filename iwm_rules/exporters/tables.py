@@ -19,11 +19,18 @@ EVIDENCE_INPUT_COLUMNS = REPORT_INPUT_COLUMNS
 EVIDENCE_USE_COLUMNS = REPORT_USE_COLUMNS
 
 PRACTICE_COLUMNS = ("project", "ruleset", "goal", "practice", "title", "characterization", "coverage",
-                    "required work products", "adequate", "inadequate", "missing", "findings", "gaps", "tailoring")
+                    "required work products", "adequate", "inadequate", "missing", "findings", "gaps", "tailoring",
+                    "recorded", "strengths", "recommendations")
 GAP_COLUMNS = ("project", "ruleset", "practice", "goal", "kind", "wp id", "expected work product", "message",
                "suggested action", "severity")
 FINDING_COLUMNS = ("project", "ruleset", "practice", "goal", "rule", "kind", "severity", "message", "source rows")
 REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "reason", "hint")
+#: the appraisal team's notes: strengths and recommendations per practice (never gaps)
+NOTE_COLUMNS = ("project", "ruleset", "practice", "goal", "kind", "text", "characterization", "recorded", "via",
+                "file", "sheet", "row")
+#: practices whose recorded characterization the evidence does not support
+DISAGREEMENT_COLUMNS = ("project", "ruleset", "practice", "recorded", "recorded as", "evidence supports", "reason",
+                        "file", "sheet", "row")
 CATALOGUE_COLUMNS = ("ruleset", "version", "goal", "goal title", "practice", "title", "provenance", "source",
                      "affirmation", "wp id", "expected work product", "required", "wp provenance")
 
@@ -70,7 +77,9 @@ def practice_rows(data: dict) -> Iterator[tuple]:
             t = pr.get("tailoring")
             yield (p["project"], pr["ruleset"], pr["goal"], pr["practice"], pr.get("title", ""), pr["characterization"],
                    pr["coverage"], len(wps), states.count("adequate"), states.count("inadequate"), states.count("missing"),
-                   len(pr["findings"]), len(pr["gaps"]), f"{t['kind']}: {t['justification']}" if t else "")
+                   len(pr["findings"]), len(pr["gaps"]), f"{t['kind']}: {t['justification']}" if t else "",
+                   pr.get("recorded_as") or pr.get("recorded") or "", len(pr.get("strengths") or ()),
+                   len(pr.get("recommendations") or ()))
 
 
 def gap_rows(data: dict) -> Iterator[tuple]:
@@ -85,6 +94,35 @@ def gap_rows(data: dict) -> Iterator[tuple]:
                 wp = g.get("work_product") or ""
                 yield (p["project"], pr["ruleset"], pr["practice"], pr["goal"], g["kind"], wp, names.get(wp, wp),
                        g["message"], g["action"], severity.get(g["message"], ""))
+
+
+# ---- the appraisal team's notes and ratings ---------------------------------------------------------------
+
+def source(data: dict, entry: dict) -> tuple[str, str, int | None]:
+    """(file, sheet, row) of a note or disagreement: the evidence record its ``ref`` points at,
+    else the entry's own fields (older results)."""
+    items = data.get("evidence") or ()
+    ref = entry.get("ref")
+    rec = items[ref] if isinstance(ref, int) and 0 <= ref < len(items) else entry
+    return rec.get("file", ""), rec.get("sheet", ""), rec.get("row")
+
+
+def note_rows(data: dict) -> Iterator[tuple]:
+    """One row per strength, then recommendation, of each practice (NOTE_COLUMNS)."""
+    for p in data["projects"]:
+        for pr in p["practices"]:
+            for kind, key in (("strength", "strengths"), ("recommendation", "recommendations")):
+                for n in pr.get(key) or ():
+                    yield (p["project"], pr["ruleset"], pr["practice"], pr.get("goal", ""), kind, n.get("text", ""),
+                           pr["characterization"], pr.get("recorded_as") or pr.get("recorded") or "",
+                           n.get("via", ""), *source(data, n))
+
+
+def disagreement_rows(data: dict) -> Iterator[tuple]:
+    """One row per disagreement (DISAGREEMENT_COLUMNS)."""
+    for d in data.get("disagreements") or ():
+        yield (d["project"], d.get("ruleset", ""), d["practice"], d["recorded"], d.get("recorded_as", d["recorded"]),
+               d["characterization"], d.get("reason", ""), *source(data, d))
 
 
 # ---- evidence: what each item served --------------------------------------------------------------------------

@@ -93,7 +93,11 @@ def gap_rows(data: dict, keep: set[int] | None = None) -> Iterator[dict]:
                     severity.setdefault(f.get("message"), f.get("severity") or "")
             names = {w.get("id"): w.get("name") or w.get("id") for w in pr.get("work_products", [])}
             base = {"project": p["project"], "ruleset": pr["ruleset"], "goal": pr.get("goal", ""),
-                    "practice": pr["practice"], "title": pr.get("title", ""), "characterization": pr["characterization"]}
+                    "practice": pr["practice"], "title": pr.get("title", ""), "characterization": pr["characterization"],
+                    # what the appraisal team recorded for the practice (shown beside its gaps)
+                    "recorded": (pr.get("recorded_as") or pr.get("recorded") or "")
+                    if pr.get("recorded") and pr["recorded"] != pr["characterization"] else "",
+                    "team_notes": len(pr.get("strengths") or ()) + len(pr.get("recommendations") or ())}
             for g in gaps:
                 n += 1
                 if keep is not None and n not in keep:
@@ -108,31 +112,17 @@ def count_labels(practices) -> Counter:
     return Counter(pr["characterization"] for pr in practices)
 
 
-def required_counts(practices) -> tuple[int, int]:
-    """(required work products with adequate evidence, required work products) over practices that
-    are not tailored out: the two numbers every coverage figure in the result is the ratio of."""
-    adequate = required = 0
-    for pr in practices:
-        if pr.get("tailoring"):
-            continue
-        for w in pr.get("work_products", []):
-            if w.get("required", True):
-                required += 1
-                adequate += w.get("state") == "adequate"
-    return adequate, required
-
-
 def ratio(adequate: int, required: int) -> float | None:
     return adequate / required if required else None
 
 
 def overall_coverage(data: dict) -> float | None:
-    """The run's coverage: the result's own figure when it carries one, else the ratio of the
-    required-work-product counts over every project (the figure ``--fail-under`` tests)."""
-    for holder in (data, data.get("summary") or {}):
-        if isinstance(holder.get("coverage"), (int, float)):
-            return float(holder["coverage"])
-    return ratio(*required_counts(pr for p in data.get("projects", []) for pr in p.get("practices", [])))
+    """The run's coverage, as the result states it (top-level ``coverage``, the figure
+    ``--fail-under`` tests); None when the result has none. Never recomputed here."""
+    value = data.get("coverage")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def fail_under(data: dict) -> float | None:

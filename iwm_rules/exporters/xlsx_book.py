@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import xlsxwriter
 
-from .labels import COLOURS, RATING_COLOURS
+from .labels import COLOURS, LEVEL_COLOURS, NOTE_COLOURS, RATING_COLOURS
 
 MAX_TEXT = 32767  # Excel's limit for one cell
 MAX_ROWS = 1_048_576  # Excel's rows per sheet
@@ -47,6 +47,10 @@ class Book:
                        for k, (bg, fg) in COLOURS.items()}
         self.ratings = {k: add({"bg_color": f"#{bg}", "font_color": f"#{fg}", "align": "center", "border": 1})
                         for k, (bg, fg) in RATING_COLOURS.items()}
+        self.levels = {k: add({"bg_color": f"#{bg}", "font_color": f"#{fg}", "align": "center", "border": 1})
+                       for k, (bg, fg) in LEVEL_COLOURS.items()}
+        self.notes = {k: add({"bg_color": f"#{bg}", "font_color": f"#{fg}", "valign": "top", "border": 1})
+                      for k, (bg, fg) in NOTE_COLOURS.items()}
 
     def sheet(self, name: str, widths: Iterable[float] = (), wrap: Iterable[int] = ()):
         ws = self.wb.add_worksheet(name)

@@ -1,5 +1,6 @@
-"""assessment.xlsx for auditors (DESIGN §6): Summary, Matrix, Gaps, Findings, Evidence, Rejected,
-Ruleset — written with xlsxwriter from the plain JSON result.
+"""assessment.xlsx for auditors (DESIGN §6): Summary, (Portfolio for a batch result), Matrix, Gaps,
+Team notes, Disagreements, Findings, Evidence, Rejected, Ruleset — written with xlsxwriter from the
+plain JSON result.
 
 The Evidence sheet uses the long-layout column names, so the workbook can be given back to
 ``assess``: no other sheet has both a practice and a work-product column, so only the
@@ -13,6 +14,8 @@ import json
 from pathlib import Path
 
 from . import tables as T
+from . import view
+from . import xlsx_notes as N
 from .labels import MEANING
 from .xlsx_book import Book, as_date
 
@@ -30,8 +33,12 @@ def write(data: dict, path: Path, *, constant_memory: bool | None = None) -> Non
     book = Book(path, constant_memory=constant_memory)
     try:
         _summary(book, data)
+        if N.is_portfolio(data):
+            N.portfolio(book, data)
         _matrix(book, data)
         _gaps(book, data)
+        N.team_notes(book, data)
+        N.disagreements(book, data)
         _findings(book, data)
         _evidence(book, data)
         _rejected(book, data)
@@ -56,7 +63,7 @@ def _summary(book: Book, data: dict) -> None:
     labels = T.label_order(data)
     goals = list(dict.fromkeys((r, g) for r, g, _ in T.practice_order(data)))
     n = len(labels)
-    ws = book.sheet("Summary", [30, 16] + [7] * n + [19] + [15] * max(len(goals), 1))
+    ws = book.sheet("Summary", [30, 16] + [11] * n + [19] + [15] * max(len(goals), 2))
     cell = book.cell
     tool = data.get("tool") or {}
     cell(ws, 0, 0, f"{tool.get('name', 'iwm-rules')} assessment", book.title)
@@ -64,6 +71,13 @@ def _summary(book: Book, data: dict) -> None:
     cell(ws, 1, 1, as_date(data.get("as_of") or "", {}), book.date)
     cell(ws, 1, 2, "Generated (UTC)", book.bold)
     cell(ws, 1, 2 + n, _generated(data.get("generated_at")), book.datetime)
+    cell(ws, 2, 0, "Overall coverage", book.bold)
+    cell(ws, 2, 1, view.overall_coverage(data) if view.overall_coverage(data) is not None else "n/a", book.pct)
+    if N.is_portfolio(data):
+        cell(ws, 2, 2, N.portfolio_line(data), book.flag if data.get("failed_files") else book.bold)
+    elif data.get("disagreements"):
+        cell(ws, 2, 2, f"{len(data['disagreements'])} recorded characterization(s) differ from the evidence: "
+                       "Disagreements sheet", book.flag)
     # projects: coverage, counts per characterization, goal ratings
     ws.set_row(3, 30)
     head = ["project", "coverage", *labels, "goals satisfied", *(f"{r}\n{g}" for r, g in goals)]
@@ -92,8 +106,10 @@ def _summary(book: Book, data: dict) -> None:
         cell(ws, r, 0, g["goal"])
         cell(ws, r, 1, g["rating"], book.ratings.get(g["rating"]))
         cell(ws, r, 2, g["ruleset"])
-    r = _legend(book, ws, r + 2, labels)
+    r = N.levels(book, ws, r + 2, data)
+    r = _legend(book, ws, r, labels)
     r = _inputs(book, ws, r + 1, data, n)
+    N.input_notes(book, ws, r + 1, data)
 
 
 def _project_rows(data: dict, labels, goals):
@@ -187,7 +203,10 @@ def _matrix(book: Book, data: dict) -> None:
         cell(ws, r, 0, p["project"], book.top)
         for pr in p["practices"]:
             c = col[(pr["ruleset"], pr["practice"])]
-            cell(ws, r, c, pr["characterization"], book.label_format(pr["characterization"]))
+            label = pr["characterization"]
+            recorded = pr.get("recorded")
+            text = f"{label} ≠{recorded}" if recorded and recorded != label else label
+            cell(ws, r, c, text, book.label_format(label))
     ws.freeze_panes(3, 1)
     ws.repeat_rows(0, 2)
     ws.repeat_columns(0)
@@ -207,6 +226,8 @@ def _matrix(book: Book, data: dict) -> None:
     r += 1
     cell(ws, r, 0, ", ".join(f"{k} {MEANING.get(k, k).lower()}" for k in labels)
          + "; * judgment required (mix of instances); blank: not assessed for that project")
+    r += 1
+    cell(ws, r, 0, "PI ≠FI: the evidence supports PI, the appraisal team recorded FI (see the Disagreements sheet)")
 
 
 # ---- Gaps: the action plan ----------------------------------------------------------------------------------
