@@ -426,17 +426,23 @@ def diff(old, new, fmt, output):
     from .diff import diff_files
     from .diff_report import to_json, to_markdown, write
 
+    target = None
+    if output is not None or fmt == "xlsx":
+        try:
+            target = paths.check_output_file(output or "diff.xlsx")
+        except PathError as exc:
+            raise InputError(str(exc)) from None
     try:
         result = diff_files(old, new)
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
-    if output is None and fmt != "xlsx":
+    if target is None:
         click.echo(to_json(result) if fmt == "json" else to_markdown(result), nl=False)
         return
     try:
-        path = write(result, Path(output or "diff.xlsx"), fmt)
+        path = write(result, target, fmt)
     except OSError as exc:
-        raise InputError(f"{output or 'diff.xlsx'}: cannot be written ({exc.strerror or exc})") from None
+        raise InputError(f"{target}: cannot be written ({exc.strerror or exc})") from None
     s = result["summary"]
     click.echo(f"{s['improved']} improved, {s['regressed']} regressed, {s['unchanged']} unchanged, "
                f"{s['gaps_closed']} gap(s) closed, {s['gaps_opened']} opened; wrote {path}")

@@ -1,0 +1,69 @@
+"""Acceptance checks of the command-line contract (DESIGN §6) as a careful or hostile user meets it."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from iwm_rules.cli import main
+from iwm_rules.exporters.json_export import schema
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "evidence_samples"
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def run_json(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    res = cli("assess", SAMPLES / "borealis-partial.csv", "-o", out, "--as-of", "2026-11-30")
+    assert res.exit_code == 0, res.output
+    return out / "assessment.json"
+
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+
+
+@needs_fifo
+@pytest.mark.parametrize("fmt", ["md", "json", "xlsx"])
+def test_diff_never_replaces_a_device_or_pipe_named_by_o(run_json, tmp_path, fmt):
+    # a report is renamed over its target: run as root, `-o /dev/null` replaced the device by a file
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    res = cli("diff", run_json, run_json, "-f", fmt, "-o", pipe)
+    assert res.exit_code == 3, res.output
+    assert "special file" in res.output and str(pipe) in res.output
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+@needs_fifo
+def test_assess_refuses_a_pipe_where_a_report_goes(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "assessment.json")
+    res = cli("assess", SAMPLES / "borealis-partial.csv", "-o", out)
+    assert res.exit_code == 3, res.output
+    assert "assessment.json" in res.output and "special file" in res.output
+    assert stat.S_ISFIFO(os.stat(out / "assessment.json").st_mode)
+
+
+def test_diff_output_below_a_file_is_refused_before_reading(run_json, tmp_path):
+    # the output is checked before the inputs are read: a missing input is not reached
+    res = cli("diff", tmp_path / "missing.json", run_json, "-o", run_json / "d.md")
+    assert res.exit_code == 3, res.output
+    assert str(run_json) in res.output and "Traceback" not in res.output
+
+
+def test_diff_writes_to_a_new_folder(run_json, tmp_path):
+    res = cli("diff", run_json, run_json, "-f", "json", "-o", tmp_path / "new" / "d.json")
+    assert res.exit_code == 0, res.output
+    d = json.loads((tmp_path / "new" / "d.json").read_text())
+    assert d["summary"]["regressed"] == 0 and d["summary"]["improved"] == 0
