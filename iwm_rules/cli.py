@@ -79,6 +79,14 @@ def _outdir(ctx, param, value):
     return value
 
 
+def _file_name(ctx, param, value):
+    """A file option given as an empty string is a usage error (it would mean the current folder,
+    or be ignored)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("the file name is empty")
+    return value
+
+
 def _formats(ctx, param, value):
     from .exporters import available_formats
 
@@ -185,7 +193,7 @@ def common_assess_options(f):
     for deco in reversed([
         click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET",
                      help="Shipped ruleset id or YAML path (repeatable). Default: the shipped rulesets the evidence refers to."),
-        click.option("--tailoring", type=click.Path(dir_okay=False), help="Tailoring file: not applicable / not yet practices and waivers."),
+        click.option("--tailoring", callback=_file_name, metavar="FILE", help="Tailoring file: not applicable / not yet practices and waivers."),
         click.option("-o", "--outdir", default="reports", show_default=True, type=click.Path(), callback=_outdir, metavar="OUTDIR",
                      help="Folder for the reports (created if needed; checked before anything is read)."),
         click.option("-f", "--format", "formats", default="json", show_default=True, callback=_formats, metavar="FORMATS",
@@ -216,12 +224,12 @@ def reading_options(f):
                      help="Evidence layout: long (one row per item), piid (one row per project x practice), "
                        "oedb (appraisal-kit objective-evidence database), matrix (documents x practice ids, cells are "
                        "marks), observations (practice, note type W/S/R, note); auto detects it per sheet."),
-        click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
+        click.option("--mappings", "mappings_file", callback=_file_name, metavar="FILE",
                      help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices; "
                        "adds to the shipped CMMI V2.0/V3.0 bridge."),
         click.option("--no-bridge", is_flag=True,
                      help="Do not apply the shipped CMMI V2.0/V3.0 bridge (PLAN/MC ids -> IWM/WP practices)."),
-        click.option("--legend", "legend_file", type=click.Path(dir_okay=False), metavar="FILE",
+        click.option("--legend", "legend_file", callback=_file_name, metavar="FILE",
                      help="YAML legend of document x practice matrix marks (marks: {MARK: mapped|sufficient|attention|"
                        "follow_up|unverified|none})."),
         click.option("--max-uncompressed-mb", type=click.IntRange(1), default=1024, show_default=True,

@@ -67,3 +67,23 @@ def test_diff_writes_to_a_new_folder(run_json, tmp_path):
     assert res.exit_code == 0, res.output
     d = json.loads((tmp_path / "new" / "d.json").read_text())
     assert d["summary"]["regressed"] == 0 and d["summary"]["improved"] == 0
+
+
+@pytest.mark.parametrize("option", ["--tailoring", "--mappings", "--legend"])
+@pytest.mark.parametrize("command", ["assess", "batch"])
+def test_a_folder_given_as_a_config_file_is_invalid_input_like_r(tmp_path, option, command):
+    # `-r FOLDER` is exit 3 naming it; the other configuration files behave the same way
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    res = cli(command, SAMPLES / "borealis-partial.csv", option, folder, "-o", tmp_path / "o")
+    assert res.exit_code == 3, res.output
+    assert str(folder) in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("option", ["--tailoring", "--mappings", "--legend"])
+def test_an_empty_config_file_name_is_a_usage_error(tmp_path, option):
+    # '' meant the current folder (--tailoring) or was silently ignored (--mappings, --legend)
+    res = cli("assess", SAMPLES / "borealis-partial.csv", option, "", "-o", tmp_path / "o")
+    assert res.exit_code == 2, res.output
+    assert "empty" in res.output
+    assert not (tmp_path / "o" / "assessment.json").exists()
