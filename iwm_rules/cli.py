@@ -87,6 +87,21 @@ def _file_name(ctx, param, value):
     return value
 
 
+def _project_name(ctx, param, value):
+    """``--project`` must name a project: blank text would make a nameless project (or be ignored)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("the project name is empty")
+    return value
+
+
+def _ruleset_names(ctx, param, value):
+    """Each ``-r`` names a shipped id or a file: an empty one would read the current folder."""
+    for v in value or ():
+        if not v.strip():
+            raise click.BadParameter("an empty ruleset was given; name a shipped id (iwm-rules rulesets list) or a YAML file")
+    return value
+
+
 def _formats(ctx, param, value):
     from .exporters import available_formats
 
@@ -191,7 +206,7 @@ def _limits(max_uncompressed_mb: int, max_ratio: float):
 
 def common_assess_options(f):
     for deco in reversed([
-        click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET",
+        click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", callback=_ruleset_names,
                      help="Shipped ruleset id or YAML path (repeatable). Default: the shipped rulesets the evidence refers to."),
         click.option("--tailoring", callback=_file_name, metavar="FILE", help="Tailoring file: not applicable / not yet practices and waivers."),
         click.option("-o", "--outdir", default="reports", show_default=True, type=click.Path(), callback=_outdir, metavar="OUTDIR",
@@ -218,7 +233,7 @@ def common_assess_options(f):
 def reading_options(f):
     """Options of how evidence files are read (assess and batch)."""
     for deco in reversed([
-        click.option("--project", help="Project name for rows without one (files with no project column)."),
+        click.option("--project", callback=_project_name, help="Project name for rows without one (files with no project column)."),
         click.option("--layout", type=click.Choice(["auto", "long", "piid", "oedb", "matrix", "observations"]), default="auto",
                      show_default=True,
                      help="Evidence layout: long (one row per item), piid (one row per project x practice), "
@@ -457,7 +472,7 @@ def diff(old, new, fmt, output):
 
 
 @main.command()
-@click.option("-r", "--ruleset", "rulesets", multiple=True, required=True, metavar="RULESET",
+@click.option("-r", "--ruleset", "rulesets", multiple=True, required=True, metavar="RULESET", callback=_ruleset_names,
               help="Shipped ruleset id or YAML path (repeatable); its practices fill the dropdowns and catalogue.")
 @click.option("--layout", type=click.Choice(["long", "piid"]), default="long", show_default=True,
               help="long: one row per piece of evidence; piid: one row per project x practice.")

@@ -87,3 +87,18 @@ def test_an_empty_config_file_name_is_a_usage_error(tmp_path, option):
     assert res.exit_code == 2, res.output
     assert "empty" in res.output
     assert not (tmp_path / "o" / "assessment.json").exists()
+
+
+@pytest.mark.parametrize("args", [["--project", ""], ["--project", "  "], ["-r", ""], ["-r", "cmmi-svc-iwm", "-r", " "]])
+@pytest.mark.parametrize("command", ["assess", "batch"])
+def test_blank_project_or_ruleset_is_a_usage_error(tmp_path, command, args):
+    # --project '  ' made a nameless project; --project '' was ignored; -r '' read the current folder
+    res = cli(command, SAMPLES / "borealis-partial.csv", *args, "-o", tmp_path / "o")
+    assert res.exit_code == 2, res.output
+    assert "empty" in res.output and "Traceback" not in res.output
+
+
+def test_template_refuses_a_blank_ruleset(tmp_path):
+    res = cli("template", "-r", "", "-o", tmp_path / "t.xlsx")
+    assert res.exit_code == 2, res.output
+    assert not (tmp_path / "t.xlsx").exists()
