@@ -91,7 +91,8 @@ def levels(goals: list[dict], practices: list[dict] | None = None) -> list[dict]
         else:
             rec["judgment_required"] = False
         if not spec[area]:
-            rec["note"] = (f"not rated: the specific goals of {area} were not assessed; select its ruleset too "
-                           f"(e.g. -r cmmi-svc-{area.lower()})" + (f"; {rec['note']}" if "note" in rec else ""))
+            rec["note"] = (f"not rated: no selected ruleset holds the specific goals of {area}; select the one "
+                           f"that does too (for IWM and WP: -r cmmi-svc-iwm, -r cmmi-svc-wp)"
+                           + (f"; {rec['note']}" if "note" in rec else ""))
         out.append(rec)
     return out
