@@ -132,6 +132,12 @@ def expand_inputs(paths_given: tuple[str, ...], *, outdir: str | None = None) ->
         raise InputError(str(exc)) from None
 
 
+def warn_unused_apply_to(apply_to, data: dict) -> None:
+    """``--apply-to`` only instantiates a generic ruleset: say so when none was selected."""
+    if apply_to and apply_to.strip(" ,") and not any(".GG" in g["goal"] for p in data["projects"] for g in p["goals"]):
+        warn(f"--apply-to {apply_to} has no effect: no generic ruleset was selected (add -r cmmi-generic)")
+
+
 def check_outdir(outdir: str, formats: list[str]) -> Path:
     """The report folder, created and writable, checked before any work starts (exit 3 otherwise)."""
     from .exporters import FORMATS
@@ -308,6 +314,7 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
     data = api.report_data(result, scale=scale)
+    warn_unused_apply_to(apply_to, data)
     written = write_reports(data, out, formats, pretty=pretty)
     where = out / "assessment.json" if "json" in formats else "assessment.json (written with -f json)"
     text = summary.render(data, scale=scale, json_name=str(where))
@@ -394,6 +401,7 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
     if per_project:
         written += write_per_project(result.data, out, formats, scale=scale, pretty=pretty)
     click.echo(batch_summary(result, scale=scale))
+    warn_unused_apply_to(apply_to, result.data)
     for f in result.failed_files[:20]:
         click.echo(f"failed: {f['file']}: {f['reason']}", err=True)
     if len(result.failed_files) > 20:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import openpyxl
@@ -9,6 +10,8 @@ from click.testing import CliRunner
 
 from iwm_rules.cli import main
 from iwm_rules.exporters.json_export import schema
+
+SAMPLES = Path(__file__).resolve().parent.parent / "evidence_samples"
 
 
 def _generic_kit(path):
@@ -43,3 +46,11 @@ def test_generic_ruleset_alone_rates_each_area_not_rated_with_the_reason(tmp_pat
             assert lv["ml2"] == "unsatisfied"  # GG2 has NI practices: ML2 is out of reach whatever the SGs
             assert f"specific goals of {area}" in lv["note"] and f"cmmi-svc-{area.lower()}" in lv["note"]
     assert "IWM not rated" in res.output and "WP not rated" in res.output
+
+
+def test_apply_to_without_a_generic_ruleset_is_a_warning_not_silence(tmp_path):
+    kit = _generic_kit(tmp_path / "gp.xlsx")
+    res = CliRunner().invoke(main, ["assess", str(kit), str(SAMPLES / "borealis-partial.csv"), "-r", "cmmi-svc-iwm",
+                                    "--apply-to", "IWM", "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "--apply-to IWM has no effect" in res.stderr and "cmmi-generic" in res.stderr
