@@ -148,3 +148,21 @@ def test_the_real_kit_counts_every_row_whatever_the_options(tmp_path, extra):
     data = json.loads((tmp_path / "o" / "assessment.json").read_text())
     _check(data)
     assert data["input"]["files"][0]["rows_read"] == 2004
+
+
+def test_a_bad_mark_says_the_documents_other_marks_are_not_used(tmp_path):
+    # the row is rejected whole (one state per row): the hint must say its good marks wait too
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Document", "IWM SP 1.1", "IWM SP 1.2"])
+    ws.append(["Orion tailored process", "G", None])
+    ws.append(["Orion defined process", "G", "✔"])
+    wb.save(tmp_path / "m.xlsx")
+    res = CliRunner().invoke(main, ["assess", str(tmp_path / "m.xlsx"), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "o" / "assessment.json").read_text())
+    _check(data)
+    (rej,) = data["input"]["rejected"]
+    assert (rej["row"], rej["reason"], rej["value"]) == (3, "unknown_mark", "✔")
+    assert "other marks" in rej["hint"]
+    assert {e["work_product"] for e in data["evidence"]} == {"Orion tailored process"}
