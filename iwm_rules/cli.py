@@ -403,18 +403,18 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
     click.echo(batch_summary(result, scale=scale))
     warn_unused_apply_to(apply_to, result.data)
     for f in result.failed_files[:20]:
-        click.echo(f"failed: {f['file']}: {f['reason']}", err=True)
+        click.echo(f"failed: {printable(f['file'])}: {printable(f['reason'])}", err=True)
     if len(result.failed_files) > 20:
         click.echo(f"... and {len(result.failed_files) - 20} more failed file(s)", err=True)
     if not result.projects:
         click.echo(f"error: no evidence row was accepted in {len(result.files)} file(s), nothing assessed; "
-                   f"see {out / 'portfolio.json'}", err=True)
+                   f"see {printable(out / 'portfolio.json')}", err=True)
         sys.exit(EXIT_INPUT)
     if written:
-        click.echo(f"wrote {written[0]}" + (f" and {len(written) - 1} more file(s)" if len(written) > 1 else ""))
+        click.echo(f"wrote {printable(written[0])}" + (f" and {len(written) - 1} more file(s)" if len(written) > 1 else ""))
     if result.failed_files:
         click.echo(f"{len(result.failed_files)} of {len(result.files)} file(s) failed: see failed_files in "
-                   f"{out / 'portfolio.json'}", err=True)
+                   f"{printable(out / 'portfolio.json')}", err=True)
         sys.exit(EXIT_PARTIAL)
     cov = result.coverage()
     if fail_under is not None and (cov is None or cov * 100 < fail_under):
@@ -476,7 +476,7 @@ def diff(old, new, fmt, output):
         raise InputError(f"{target}: cannot be written ({exc.strerror or exc})") from None
     s = result["summary"]
     click.echo(f"{s['improved']} improved, {s['regressed']} regressed, {s['unchanged']} unchanged, "
-               f"{s['gaps_closed']} gap(s) closed, {s['gaps_opened']} opened; wrote {path}")
+               f"{s['gaps_closed']} gap(s) closed, {s['gaps_opened']} opened; wrote {printable(path)}")
 
 
 @main.command()
@@ -507,7 +507,7 @@ def template(rulesets, layout, output):
         raise click.BadParameter(str(exc), param_hint="-o/--output") from None
     except OSError as exc:
         raise InputError(f"{exc.filename or output}: cannot write the workbook ({exc.strerror or exc})") from None
-    click.echo(f"wrote {path}")
+    click.echo(f"wrote {printable(path)}")
 
 
 # --------------------------------------------------------------------------- rulesets

@@ -102,3 +102,15 @@ def test_template_refuses_a_blank_ruleset(tmp_path):
     res = cli("template", "-r", "", "-o", tmp_path / "t.xlsx")
     assert res.exit_code == 2, res.output
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_batch_escapes_control_characters_in_failed_file_names(tmp_path):
+    # on a terminal (color=True keeps escapes, as a tty does) a file name must not drive the screen
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.csv").write_text((SAMPLES / "borealis-partial.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "bad\x1b[2J\u202e.xlsx").write_bytes(b"not a zip")
+    res = CliRunner().invoke(main, ["batch", str(folder), "-o", str(tmp_path / "o"), "-j", "1"], color=True)
+    assert res.exit_code == 4, res.output
+    assert "\x1b" not in res.stderr and "\u202e" not in res.stderr
+    assert "bad\\x1b[2J\\u202e.xlsx" in res.stderr
