@@ -371,6 +371,7 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
     from . import api
     from .batch import run_batch, write_per_project
 
+    _engine_choice(engine)
     if executor == "dask" and not scheduler:
         raise click.UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
     if scheduler and executor != "dask":

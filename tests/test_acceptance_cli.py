@@ -114,3 +114,11 @@ def test_batch_escapes_control_characters_in_failed_file_names(tmp_path):
     assert res.exit_code == 4, res.output
     assert "\x1b" not in res.stderr and "\u202e" not in res.stderr
     assert "bad\\x1b[2J\\u202e.xlsx" in res.stderr
+
+
+@pytest.mark.parametrize("command", ["assess", "batch"])
+def test_a_typo_in_the_engine_variable_is_a_usage_error_for_every_command(tmp_path, monkeypatch, command):
+    monkeypatch.setenv("IWM_RULES_ENGINE", "pyhton")
+    res = cli(command, SAMPLES / "borealis-partial.csv", "-o", tmp_path / "o")
+    assert res.exit_code == 2, res.output
+    assert "IWM_RULES_ENGINE" in res.output
