@@ -79,6 +79,29 @@ def _outdir(ctx, param, value):
     return value
 
 
+def _file_name(ctx, param, value):
+    """A file option given as an empty string is a usage error (it would mean the current folder,
+    or be ignored)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("the file name is empty")
+    return value
+
+
+def _project_name(ctx, param, value):
+    """``--project`` must name a project: blank text would make a nameless project (or be ignored)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("the project name is empty")
+    return value
+
+
+def _ruleset_names(ctx, param, value):
+    """Each ``-r`` names a shipped id or a file: an empty one would read the current folder."""
+    for v in value or ():
+        if not v.strip():
+            raise click.BadParameter("an empty ruleset was given; name a shipped id (iwm-rules rulesets list) or a YAML file")
+    return value
+
+
 def _formats(ctx, param, value):
     from .exporters import available_formats
 
@@ -107,6 +130,12 @@ def expand_inputs(paths_given: tuple[str, ...], *, outdir: str | None = None) ->
         return paths.expand_inputs(paths_given, exclude=[outdir] if outdir else [])
     except PathError as exc:
         raise InputError(str(exc)) from None
+
+
+def warn_unused_apply_to(apply_to, data: dict) -> None:
+    """``--apply-to`` only instantiates a generic ruleset: say so when none was selected."""
+    if apply_to and apply_to.strip(" ,") and not any(".GG" in g["goal"] for p in data["projects"] for g in p["goals"]):
+        warn(f"--apply-to {apply_to} has no effect: no generic ruleset was selected (add -r cmmi-generic)")
 
 
 def check_outdir(outdir: str, formats: list[str]) -> Path:
@@ -183,9 +212,9 @@ def _limits(max_uncompressed_mb: int, max_ratio: float):
 
 def common_assess_options(f):
     for deco in reversed([
-        click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET",
+        click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", callback=_ruleset_names,
                      help="Shipped ruleset id or YAML path (repeatable). Default: the shipped rulesets the evidence refers to."),
-        click.option("--tailoring", type=click.Path(dir_okay=False), help="Tailoring file: not applicable / not yet practices and waivers."),
+        click.option("--tailoring", callback=_file_name, metavar="FILE", help="Tailoring file: not applicable / not yet practices and waivers."),
         click.option("-o", "--outdir", default="reports", show_default=True, type=click.Path(), callback=_outdir, metavar="OUTDIR",
                      help="Folder for the reports (created if needed; checked before anything is read)."),
         click.option("-f", "--format", "formats", default="json", show_default=True, callback=_formats, metavar="FORMATS",
@@ -210,18 +239,18 @@ def common_assess_options(f):
 def reading_options(f):
     """Options of how evidence files are read (assess and batch)."""
     for deco in reversed([
-        click.option("--project", help="Project name for rows without one (files with no project column)."),
+        click.option("--project", callback=_project_name, help="Project name for rows without one (files with no project column)."),
         click.option("--layout", type=click.Choice(["auto", "long", "piid", "oedb", "matrix", "observations"]), default="auto",
                      show_default=True,
                      help="Evidence layout: long (one row per item), piid (one row per project x practice), "
                        "oedb (appraisal-kit objective-evidence database), matrix (documents x practice ids, cells are "
                        "marks), observations (practice, note type W/S/R, note); auto detects it per sheet."),
-        click.option("--mappings", "mappings_file", type=click.Path(dir_okay=False),
+        click.option("--mappings", "mappings_file", callback=_file_name, metavar="FILE",
                      help="Extra mappings file, e.g. relating CMMI V2.0 practice ids (PLAN 2.7) to selected practices; "
                        "adds to the shipped CMMI V2.0/V3.0 bridge."),
         click.option("--no-bridge", is_flag=True,
                      help="Do not apply the shipped CMMI V2.0/V3.0 bridge (PLAN/MC ids -> IWM/WP practices)."),
-        click.option("--legend", "legend_file", type=click.Path(dir_okay=False), metavar="FILE",
+        click.option("--legend", "legend_file", callback=_file_name, metavar="FILE",
                      help="YAML legend of document x practice matrix marks (marks: {MARK: mapped|sufficient|attention|"
                        "follow_up|unverified|none})."),
         click.option("--max-uncompressed-mb", type=click.IntRange(1), default=1024, show_default=True,
@@ -285,6 +314,7 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
     data = api.report_data(result, scale=scale)
+    warn_unused_apply_to(apply_to, data)
     written = write_reports(data, out, formats, pretty=pretty)
     where = out / "assessment.json" if "json" in formats else "assessment.json (written with -f json)"
     text = summary.render(data, scale=scale, json_name=str(where))
@@ -345,6 +375,7 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
     from . import api
     from .batch import run_batch, write_per_project
 
+    _engine_choice(engine)
     if executor == "dask" and not scheduler:
         raise click.UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786)")
     if scheduler and executor != "dask":
@@ -375,19 +406,20 @@ def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under,
     if per_project:
         written += write_per_project(result.data, out, formats, scale=scale, pretty=pretty)
     click.echo(batch_summary(result, scale=scale))
+    warn_unused_apply_to(apply_to, result.data)
     for f in result.failed_files[:20]:
-        click.echo(f"failed: {f['file']}: {f['reason']}", err=True)
+        click.echo(f"failed: {printable(f['file'])}: {printable(f['reason'])}", err=True)
     if len(result.failed_files) > 20:
         click.echo(f"... and {len(result.failed_files) - 20} more failed file(s)", err=True)
     if not result.projects:
         click.echo(f"error: no evidence row was accepted in {len(result.files)} file(s), nothing assessed; "
-                   f"see {out / 'portfolio.json'}", err=True)
+                   f"see {printable(out / 'portfolio.json')}", err=True)
         sys.exit(EXIT_INPUT)
     if written:
-        click.echo(f"wrote {written[0]}" + (f" and {len(written) - 1} more file(s)" if len(written) > 1 else ""))
+        click.echo(f"wrote {printable(written[0])}" + (f" and {len(written) - 1} more file(s)" if len(written) > 1 else ""))
     if result.failed_files:
         click.echo(f"{len(result.failed_files)} of {len(result.files)} file(s) failed: see failed_files in "
-                   f"{out / 'portfolio.json'}", err=True)
+                   f"{printable(out / 'portfolio.json')}", err=True)
         sys.exit(EXIT_PARTIAL)
     cov = result.coverage()
     if fail_under is not None and (cov is None or cov * 100 < fail_under):
@@ -430,24 +462,30 @@ def diff(old, new, fmt, output):
     from .diff import diff_files
     from .diff_report import to_json, to_markdown, write
 
+    target = None
+    if output is not None or fmt == "xlsx":
+        try:
+            target = paths.check_output_file(output or "diff.xlsx")
+        except PathError as exc:
+            raise InputError(str(exc)) from None
     try:
         result = diff_files(old, new)
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
-    if output is None and fmt != "xlsx":
+    if target is None:
         click.echo(to_json(result) if fmt == "json" else to_markdown(result), nl=False)
         return
     try:
-        path = write(result, Path(output or "diff.xlsx"), fmt)
+        path = write(result, target, fmt)
     except OSError as exc:
-        raise InputError(f"{output or 'diff.xlsx'}: cannot be written ({exc.strerror or exc})") from None
+        raise InputError(f"{target}: cannot be written ({exc.strerror or exc})") from None
     s = result["summary"]
     click.echo(f"{s['improved']} improved, {s['regressed']} regressed, {s['unchanged']} unchanged, "
-               f"{s['gaps_closed']} gap(s) closed, {s['gaps_opened']} opened; wrote {path}")
+               f"{s['gaps_closed']} gap(s) closed, {s['gaps_opened']} opened; wrote {printable(path)}")
 
 
 @main.command()
-@click.option("-r", "--ruleset", "rulesets", multiple=True, required=True, metavar="RULESET",
+@click.option("-r", "--ruleset", "rulesets", multiple=True, required=True, metavar="RULESET", callback=_ruleset_names,
               help="Shipped ruleset id or YAML path (repeatable); its practices fill the dropdowns and catalogue.")
 @click.option("--layout", type=click.Choice(["long", "piid"]), default="long", show_default=True,
               help="long: one row per piece of evidence; piid: one row per project x practice.")
@@ -474,7 +512,7 @@ def template(rulesets, layout, output):
         raise click.BadParameter(str(exc), param_hint="-o/--output") from None
     except OSError as exc:
         raise InputError(f"{exc.filename or output}: cannot write the workbook ({exc.strerror or exc})") from None
-    click.echo(f"wrote {path}")
+    click.echo(f"wrote {printable(path)}")
 
 
 # --------------------------------------------------------------------------- rulesets

@@ -12,11 +12,12 @@ DIFF_FORMATS = ("md", "json", "xlsx")
 
 
 def _pct(v) -> str:
-    return "-" if v is None else f"{v * 100:.0f}%"
+    return "-" if v is None else f"{v * 100:.1f}%"
 
 
 def _pts(v) -> str:
-    return "-" if v is None else f"{v * 100:+.0f} pts"
+    """One decimal, like :func:`_pct`: whole numbers rounded apart read as '18% -> 21% (+4 pts)'."""
+    return "-" if v is None else f"{v * 100:+.1f} pts"
 
 
 def _cell(v) -> str:
@@ -61,7 +62,7 @@ def to_markdown(d: dict) -> str:
             continue
         head = {"added": " (added)", "removed": " (removed)"}.get(p["status"], "")
         cov = p["coverage"]
-        lines += [f"## {p['project']}{head}", "",
+        lines += [f"## {_cell(p['project'])}{head}", "",
                   f"Coverage {_pct(cov['old'])} -> {_pct(cov['new'])} ({_pts(cov['change'])}); "
                   f"{sum(x['change'] == 'unchanged' for x in p['practices'])} practice(s) unchanged.", ""]
         if moved and p["status"] == "both":

@@ -60,7 +60,9 @@ def area_level(specific: list[str], gg2: list[str], gg3: list[str]) -> dict:
 
 
 def levels(goals: list[dict], practices: list[dict] | None = None) -> list[dict]:
-    """Per CMMI process area with rated specific goals: capability level and ML2/ML3 readiness.
+    """Per CMMI process area with rated specific or generic goals: capability level and ML2/ML3
+    readiness. An area with generic goals only (its own ruleset not selected) is *not_rated*, with a
+    note saying so, never left out silently.
 
     ``goals``: ``[{ruleset, goal, rating}]`` (a project's or the organization's).
     ``practices``: the matching practice records; where they carry ``judgment_required``
@@ -78,13 +80,19 @@ def levels(goals: list[dict], practices: list[dict] | None = None) -> list[dict]
             gen[m.group(1)][m.group(2)].append(g["rating"])
     judged = {p["practice"].split(".", 1)[0] for p in practices or () if p.get("judgment_required")}
     out = []
-    for area in sorted(spec):
+    for area in sorted(set(spec) | {a for a, g in gen.items() if g["2"] or g["3"]}):
         rec = {"process_area": area, **area_level(spec[area], gen[area]["2"], gen[area]["3"])}
+        if not spec[area]:  # generic practices assessed without the area's own ruleset
+            rec["goals"]["specific"] = "absent"
         rec["maturity_level_of_area"] = 2 if area in ML2_AREAS else 3 if area in ML3_AREAS else None
         if area in judged:
             rec["judgment_required"] = True
             rec["note"] = "level subject to team judgment: an organization-level characterization includes PI/NI instances"
         else:
             rec["judgment_required"] = False
+        if not spec[area]:
+            rec["note"] = (f"not rated: no selected ruleset holds the specific goals of {area}; select the one "
+                           f"that does too (for IWM and WP: -r cmmi-svc-iwm, -r cmmi-svc-wp)"
+                           + (f"; {rec['note']}" if "note" in rec else ""))
         out.append(rec)
     return out

@@ -156,6 +156,31 @@ def unique_files(files: Iterable) -> tuple[list[Path], list[dict]]:
     return out, warnings
 
 
+def _refuse_special(target: Path) -> None:
+    """A report is renamed over its target: a device, pipe or socket there would be replaced
+    by a regular file (``-o /dev/null`` run as root), so it is refused."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise PathError(target, "is a device or other special file, not a regular file; name a file to write")
+
+
+def check_output_file(output) -> Path:
+    """Make sure one report file ``output`` can be written (its folder created and writable),
+    before any work starts. Refused: an empty name, a folder, a device or other special file
+    (``/dev/null``, a pipe), a path below a file."""
+    if str(output) == "":
+        raise PathError("''", "the output file name is empty; name a file")
+    target = Path(output)
+    if target.is_dir():
+        raise PathError(target, "is a folder; name a file to write")
+    _refuse_special(target)
+    check_outdir(target.parent if str(target.parent) else ".", [target.name])
+    return target
+
+
 def check_outdir(outdir, names: Iterable[str] = ()) -> Path:
     """Make sure reports named ``names`` can be written in ``outdir``, creating the folder.
 
@@ -186,6 +211,7 @@ def check_outdir(outdir, names: Iterable[str] = ()) -> Path:
         target = out / name
         if target.is_dir():
             raise PathError(target, "is a folder; the report cannot be written there")
+        _refuse_special(target)
     try:
         with tempfile.TemporaryFile(dir=out, prefix=".iwm-rules-check."):
             pass

@@ -307,7 +307,8 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
                 rejected.append({"file": file, "sheet": sheet_name, "row": rownum,
                                  "column": f"{pid} ({_col_letter(j)})", "value": str(v), "reason": "unknown_mark",
                                  "hint": "use a mark of the legend (" + describe_legend(legend)
-                                         + "), or give your marks with --legend FILE"})
+                                         + "), or give your marks with --legend FILE; a row is used whole or not "
+                                           "at all, so this document's other marks wait for this one"})
                 continue
             if kind == "none":
                 continue
