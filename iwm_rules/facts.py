@@ -33,8 +33,10 @@ PRACTICE_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal",
                                "n_other_evidence", "n_supporting", "affirmation_required", "waiver", "parties"])
 
 #: which evidence row served which expected work product ('' for other evidence), and through which mapping
-LINK_COLUMNS = ("project", "practice", "work_product", "ref", "file", "sheet", "row", "reuse_via", "reuse_role",
-                "status_ok", "fresh")
+LINK_COLUMNS = ("project", "practice", "work_product", "ref", "reuse_via", "reuse_role", "status_ok", "fresh")
+#: the evidence columns facts are built from (the rest stays in the caller's table, reached through ``ref``)
+ROW_COLUMNS = ("project", "practice", "work_product", "evidence_type", "status", "date", "party", "weakness",
+               "reuse_via", "reuse_role", "judged")
 TAILORED_COLUMNS = ("project", "ruleset", "practice", "goal", "status", "justification")
 
 
@@ -53,9 +55,41 @@ class Facts:
     def in_scope(self, project: str, ruleset: str) -> bool:
         return self.scopes is None or ruleset in self.scopes.get(project, set())
 
+    _wp_records: list[dict] | None = field(default=None, repr=False, compare=False)
+    _practice_records: list[dict] | None = field(default=None, repr=False, compare=False)
+
+    def wp_records(self) -> list[dict]:
+        """The work-product facts as plain dicts (built once; callers must not change them)."""
+        if self._wp_records is None:
+            self._wp_records = frame_records(self.work_products)
+        return self._wp_records
+
+    def practice_records(self) -> list[dict]:
+        """The practice facts as plain dicts (built once; callers must not change them)."""
+        if self._practice_records is None:
+            self._practice_records = frame_records(self.practices)
+        return self._practice_records
+
     def records(self) -> list[dict]:
-        """Every fact as a plain dict (what the engine asserts); pandas gives Python scalars, not numpy ones."""
-        return self.work_products.to_dict("records") + self.practices.to_dict("records")
+        """Every fact as a plain dict (what the engine asserts): work products, then practices."""
+        return self.wp_records() + self.practice_records()
+
+
+def column_values(column: pd.Series) -> list:
+    """A column as Python values (numpy scalars inside object columns unwrapped), as
+    ``DataFrame.to_dict("records")`` gives them."""
+    values = column.tolist()
+    if column.dtype == object and any(isinstance(v, np.generic) for v in values):
+        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")``, column by column instead of row by row."""
+    keys = [str(c) for c in frame.columns]
+    if not len(frame):
+        return []
+    return [dict(zip(keys, row)) for row in zip(*(column_values(frame[c]) for c in frame.columns))]
 
 
 def catalogue_frames(rulesets: list[Ruleset]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -114,7 +148,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
                      projects=[], as_of=as_of, scopes=scopes)
 
     # ---- rows: adequacy, age, reuse
-    t = table.copy()
+    t = table[[c for c in ROW_COLUMNS if c in table]].copy(deep=False)  # copy-on-write: the caller's table is untouched
     t["ref"] = np.arange(len(t))  # position in the accepted table = index into the JSON ``evidence`` list
     if "reuse_via" not in t:
         t["reuse_via"] = ""
@@ -259,10 +293,28 @@ def _where_pairs(grid: pd.DataFrame, column: str, pairs: set, *, keep: bool) -> 
     return grid[hit if keep else ~hit]
 
 
+def distinct_sorted(rows: pd.DataFrame, keys: list[str], column: str) -> tuple[pd.DataFrame, list[list]]:
+    """The groups of ``rows`` by ``keys`` (a frame of their keys, in key order) and, for each,
+    the sorted distinct values of ``column``: one sort, then slices of one list."""
+    d = rows[keys + [column]].drop_duplicates().sort_values(keys + [column], kind="stable")
+    n = len(d)
+    if not n:
+        return pd.DataFrame({k: pd.Series([], dtype=object) for k in keys}), []
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for k in keys:
+        a = d[k].to_numpy(dtype=object)
+        new[1:] |= a[1:] != a[:-1]
+    starts = np.flatnonzero(new).tolist()
+    values = d[column].tolist()
+    lists = [values[a:b] for a, b in zip(starts, starts[1:] + [n])]
+    return d.iloc[starts][keys].reset_index(drop=True), lists
+
+
 def _parties(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Sorted list of the non-empty parties per group (one row per group that has any)."""
-    p = rows.loc[rows["party"] != "", keys + ["party"]].drop_duplicates().sort_values("party")
-    return p.groupby(keys)["party"].agg(list).rename("parties").reset_index()
+    groups, lists = distinct_sorted(rows[rows["party"] != ""], keys, "party")
+    return groups.assign(parties=pd.Series(lists, dtype=object))
 
 
 def _weaknesses(rows: pd.DataFrame, count: str, text: str) -> pd.DataFrame:
@@ -271,8 +323,8 @@ def _weaknesses(rows: pd.DataFrame, count: str, text: str) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame(columns=["project", "practice", count, text])
     named = rows["weakness"].where(rows["reuse_via"] == "", rows["weakness"] + " (via " + rows["reuse_via"] + ")")
-    grouped = named.groupby([rows["project"], rows["practice"]])
-    return grouped.agg(**{count: lambda s: len(set(s)), text: lambda s: "; ".join(sorted(set(s)))}).reset_index()
+    groups, lists = distinct_sorted(rows[["project", "practice"]].assign(named=named), ["project", "practice"], "named")
+    return groups.assign(**{count: [len(v) for v in lists], text: ["; ".join(v) for v in lists]})
 
 
 def _specificity(entry: TailoringEntry | Waiver) -> tuple[bool, bool]:
