@@ -443,3 +443,13 @@ def test_one_evaluation_per_signature_gives_the_per_fact_findings(backend):
              for i, f in enumerate(facts)}
     assert len(got) > 100 and [(f.rule, index[(f.project, f.ruleset, f.practice, f.work_product)], f.message)
                             for f in got] == expected
+
+
+def test_signatures_keep_equal_values_of_different_types_apart():
+    from iwm_rules.engine import signatures
+
+    facts = [{"n": 1}, {"n": True}, {"n": 1.0}, {"n": 1}, {"n": [1]}, {"n": [True]}, {}, {"n": None}, {"n": [1]}]
+    assert signatures.group(facts, ("n",)) == ([0, 1, 2, 4, 5, 6, 7], [0, 1, 2, 0, 3, 4, 5, 6, 3])
+    words = [{"t": "a", "p": ["x"]}, {"t": "a", "p": ["x", "y"]}, {"t": "b", "p": ["x"]}, {"t": "a", "p": ["x"]}]
+    assert signatures.group(words, ("p", "t")) == ([0, 1, 2], [0, 1, 2, 0])
+    assert signatures.group([], ("t",)) == ([], [])

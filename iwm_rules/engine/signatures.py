@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .compiler import CompiledRules
 
 _ABSENT = object()
@@ -54,17 +56,29 @@ def _key(value: Any) -> Any:
     return cls, value
 
 
+_PLAIN = (str, type(None), type(_ABSENT))   # never equal to a value of another type
+
+
+def _column_keys(column: list) -> list:
+    """Hashable keys for one field's values over all facts, equal only for values of the same
+    type that are equal: the values themselves where that already holds (the usual case: one
+    type per field), else :func:`_key` of each."""
+    types = set(map(type, column))
+    if types <= set(_PLAIN) or (len(types) == 1 and next(iter(types)) in (int, float, bool)):
+        return column
+    if types == {list} and all(type(x) is str for v in column for x in v):
+        return [tuple(v) for v in column]
+    return [_key(v) for v in column]
+
+
 def group(facts: list[dict], fields: tuple[str, ...]) -> tuple[list[int], list[int]]:
     """``(representatives, signature_of)``: the index of the first fact of each distinct
     signature, and for each fact the position of its signature in ``representatives``."""
+    if not facts:
+        return [], []
+    columns = [_column_keys([fact.get(f, _ABSENT) for fact in facts]) for f in fields]
     seen: dict[tuple, int] = {}
-    reps: list[int] = []
-    sig_of: list[int] = []
-    for i, fact in enumerate(facts):
-        key = tuple(_key(fact.get(f, _ABSENT)) for f in fields)
-        s = seen.get(key)
-        if s is None:
-            s = seen[key] = len(reps)
-            reps.append(i)
-        sig_of.append(s)
-    return reps, sig_of
+    sig_of = [seen.setdefault(key, len(seen)) for key in zip(*columns)]
+    # signatures are numbered in order of first appearance: the first index of each, in that order
+    _, first = np.unique(np.asarray(sig_of), return_index=True)
+    return first.tolist(), sig_of
