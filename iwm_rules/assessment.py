@@ -11,6 +11,7 @@ from . import __version__
 from .engine import Finding, run_rules, select_engine
 from .evidence import Evidence
 from .facts import build_facts
+from .gcpause import paused_gc
 from .levels import levels as rate_levels
 from .model import Mapping, Ruleset, Tailoring
 from .recorded import attach as attach_team_notes
@@ -110,6 +111,7 @@ def as_rulesets(items) -> list[Ruleset]:
     return [r if isinstance(r, Ruleset) else load_ruleset(r) for r in items]
 
 
+@paused_gc
 def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | None = None,
            as_of: dt.date | None = None, mappings: tuple[Mapping, ...] | str | Path | None = None,
            reuse: bool = True, engine: str = "auto", scopes: dict[str, set[str]] | None = None,

@@ -68,3 +68,37 @@ def test_parties_and_weaknesses_as_the_groupby_forms():
         assert len(_old_weaknesses(rows, "n", "t")) > 10
     empty = table.iloc[:0]
     assert len(_parties(empty, ["project", "practice"])) == 0 and len(_weaknesses(empty, "n", "t")) == 0
+
+
+def test_cycle_collection_is_paused_during_a_stage_and_restored_after():
+    import gc
+
+    from iwm_rules.gcpause import paused_gc
+
+    seen = []
+
+    @paused_gc
+    def inner():
+        seen.append(gc.isenabled())
+
+    @paused_gc
+    def outer(fail):
+        inner()
+        seen.append(gc.isenabled())
+        if fail:
+            raise RuntimeError("stage failed")
+
+    assert gc.isenabled()
+    outer(False)
+    assert seen == [False, False] and gc.isenabled()
+    try:
+        outer(True)
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        outer(False)
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
