@@ -159,8 +159,10 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     max_age = dict(zip(pr_cat["ruleset"], pr_cat["max_age_days"])) if len(pr_cat) else {}
     dates = pd.to_datetime(t["date"])
     t["age_days"] = (pd.Timestamp(as_of) - dates).dt.days
-    ok_pairs = {f"{r}|{s}" for r, statuses in accept.items() for s in statuses.split(",")}
-    t["status_ok"] = (t["status"] == "") | (t["ruleset"].astype(str) + "|" + t["status"].astype(str)).isin(ok_pairs)
+    status_ok = (t["status"] == "").to_numpy(dtype=bool, copy=True)
+    for r, statuses in accept.items():  # a status the row's ruleset accepts
+        status_ok |= ((t["ruleset"] == r) & t["status"].isin(statuses.split(","))).to_numpy(dtype=bool)
+    t["status_ok"] = status_ok
     t["stale"] = t["age_days"] > t["ruleset"].map(max_age)
     t["future"] = t["age_days"] < 0  # dated after as_of: not fresh, whatever its status
     t["fresh"] = ~t["stale"] & ~t["future"]
@@ -170,7 +172,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     t["past_age_days"] = t["age_days"].where(~t["future"])
     t["is_artifact"] = t["evidence_type"] == "artifact"
     t["is_affirmation"] = t["evidence_type"] == "affirmation"
-    art = t[t["evidence_type"] == "artifact"]
+    t["supporting"] = t["reuse_role"] == "supporting"
+    art = t[t["is_artifact"]]
 
     # ---- match artifact rows to expected work products: once per distinct (practice, text)
     pairs = art[["practice", "work_product"]].drop_duplicates()
@@ -209,8 +212,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         if len(wp_cat) else pd.DataFrame()
     grid = _where_pairs(grid, "practice", tailored_keys, keep=False)
     keys = ["project", "practice", "work_product_id"]
-    full = matched[matched["reuse_role"] != "supporting"]
-    sup = matched[matched["reuse_role"] == "supporting"]
+    full = matched[~matched["supporting"]]
+    sup = matched[matched["supporting"]]
     agg = full.groupby(keys).agg(
         n_artifacts=("adequate", "size"), n_adequate=("adequate", "sum"),
         n_unapproved=("unapproved", "sum"), n_stale=("stale", "sum"), n_future=("future", "sum"),
@@ -239,16 +242,16 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     ragg = req.groupby(["project", "practice"]).agg(n_required_evidenced=("evidenced", "sum"),
                                                     n_required_adequate=("is_adequate", "sum")).reset_index()
     wv = wpf.assign(w=wpf["waiver"].map({"none": 0, "active": 1, "expired": 2})).groupby(["project", "practice"])["w"].max()
-    own_full = t[t["reuse_role"] != "supporting"]
+    own_full = t[~t["supporting"]]
     pagg = own_full.groupby(["project", "practice"]).agg(
         n_artifacts=("is_artifact", "sum"), n_affirmations=("is_affirmation", "sum"),
     ).reset_index().merge(_parties(own_full[own_full["is_artifact"]], ["project", "practice"]), on=["project", "practice"],
                           how="left") if len(own_full) else pd.DataFrame(columns=["project", "practice", "n_artifacts", "n_affirmations", "parties"])
-    wagg = _weaknesses(t[t["reuse_role"] != "supporting"], "n_weaknesses", "weakness_text")
-    relagg = _weaknesses(t[t["reuse_role"] == "supporting"], "n_related_weaknesses", "related_weakness_text")
-    oagg = art_other[art_other["reuse_role"] != "supporting"].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
+    wagg = _weaknesses(own_full, "n_weaknesses", "weakness_text")
+    relagg = _weaknesses(t[t["supporting"]], "n_related_weaknesses", "related_weakness_text")
+    oagg = art_other[~art_other["supporting"]].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
         if len(art_other) else pd.DataFrame(columns=["project", "practice", "n_other_evidence"])
-    sp = t[(t["reuse_role"] == "supporting") & (t["is_artifact"] | t["is_affirmation"])]  # notes support nothing
+    sp = t[t["supporting"] & (t["is_artifact"] | t["is_affirmation"])]  # notes support nothing
     sagg2 = sp.groupby(["project", "practice"]).size().rename("n_supporting").reset_index() \
         if len(sp) else pd.DataFrame(columns=["project", "practice", "n_supporting"])
     if len(pgrid):
@@ -295,20 +298,34 @@ def _where_pairs(grid: pd.DataFrame, column: str, pairs: set, *, keep: bool) -> 
 
 def distinct_sorted(rows: pd.DataFrame, keys: list[str], column: str) -> tuple[pd.DataFrame, list[list]]:
     """The groups of ``rows`` by ``keys`` (a frame of their keys, in key order) and, for each,
-    the sorted distinct values of ``column``: one sort, then slices of one list."""
-    d = rows[keys + [column]].drop_duplicates().sort_values(keys + [column], kind="stable")
-    n = len(d)
-    if not n:
+    the sorted distinct values of ``column``: every column factorized once in sorted order,
+    then one sort of integer codes and slices of one list."""
+    cols = keys + [column]
+    rows = rows[rows[keys].notna().all(axis=1)]  # as groupby: a group needs its keys
+    if not len(rows):
         return pd.DataFrame({k: pd.Series([], dtype=object) for k in keys}), []
-    new = np.zeros(n, dtype=bool)
-    new[0] = True
-    for k in keys:
-        a = d[k].to_numpy(dtype=object)
-        new[1:] |= a[1:] != a[:-1]
-    starts = np.flatnonzero(new).tolist()
-    values = d[column].tolist()
+    # a missing value of ``column`` is one more value, sorted last (as sort_values puts it)
+    factorized = [pd.factorize(rows[c], sort=True, use_na_sentinel=False) for c in cols]
+    codes = [c for c, _ in factorized]
+    order = np.lexsort(codes[::-1])  # by the keys, then the column
+    codes = [c[order] for c in codes]
+    n = len(order)
+
+    def changed(arrays) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        out[0] = True
+        for a in arrays:
+            out[1:] |= a[1:] != a[:-1]
+        return out
+
+    keep = np.flatnonzero(changed(codes))             # first of each distinct (keys, value)
+    codes = [c[keep] for c in codes]
+    n = len(keep)
+    starts = np.flatnonzero(changed(codes[:-1])).tolist()
+    values = np.asarray(factorized[-1][1], dtype=object)[codes[-1]].tolist()
     lists = [values[a:b] for a, b in zip(starts, starts[1:] + [n])]
-    return d.iloc[starts][keys].reset_index(drop=True), lists
+    groups = pd.DataFrame({k: np.asarray(u, dtype=object)[c[starts]] for k, (_, u), c in zip(keys, factorized, codes)})
+    return groups, lists
 
 
 def _parties(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

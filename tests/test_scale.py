@@ -102,3 +102,14 @@ def test_cycle_collection_is_paused_during_a_stage_and_restored_after():
         assert not gc.isenabled()  # a caller that turned it off keeps it off
     finally:
         gc.enable()
+
+
+def test_distinct_sorted_with_missing_values_as_groupby():
+    from iwm_rules.facts import distinct_sorted
+
+    rows = pd.DataFrame({"project": ["B", "A", "A", None, "A", "B"], "practice": ["p", "q", "q", "p", "q", "p"],
+                         "party": ["z", None, "b", "a", "b", "a"]}, dtype=object)
+    groups, lists = distinct_sorted(rows, ["project", "practice"], "party")
+    got = {(g.project, g.practice): v for g, v in zip(groups.itertuples(), lists)}
+    assert list(got) == [("A", "q"), ("B", "p")] and got[("B", "p")] == ["a", "z"]
+    assert got[("A", "q")][0] == "b" and pd.isna(got[("A", "q")][1])
