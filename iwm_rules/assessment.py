@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -69,8 +70,10 @@ def evidence_records(evidence: Evidence) -> list[dict]:
     cols = []
     for c in keys:
         if c == "date":
-            dates = pd.to_datetime(t["date"])
-            cols.append(dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "").tolist())
+            days = pd.to_datetime(t["date"]).to_numpy(dtype="datetime64[D]")  # NaT stays NaT
+            text = np.datetime_as_string(days, unit="D").astype(object)
+            text[np.isnat(days)] = ""
+            cols.append(text.tolist())
         elif c == "row":
             cols.append(t["row"].astype(int).tolist())
         else:

@@ -177,7 +177,7 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
         n_matched += w["n_artifacts"]
         wp_rec = {"id": w["work_product"], "name": wp_names[(key[1], w["work_product"])],
                   "required": bool(w["required"]), "state": state, "weight": wp_weights[(key[1], w["work_product"])],
-                  "evidence": links[(key[0], key[1], w["work_product"])]}
+                  "evidence": links.get((key[0], key[1], w["work_product"])) or []}
         if w["waiver"] != "none":
             wp_rec["waiver"] = {"state": w["waiver"], "expires": w["waiver_expires"]}
         wps.append(wp_rec)
@@ -197,7 +197,7 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
             if action is None:
                 action = actions[(kind, name, practice.id)] = _action(kind, name, practice)
             gaps.append({"kind": kind, "work_product": f.work_product, "message": f.message, "action": action})
-    other = links[(key[0], key[1], "")]
+    other = links.get((key[0], key[1], ""))
     rec = {**base, "characterization": char, "coverage": coverage, "work_products": wps,
            "findings": [f.as_record() for f in found], "gaps": gaps, "tailoring": None,
            "_n_required": practice.weight * req_w, "_n_adequate": practice.weight * adequate_w}
