@@ -56,18 +56,19 @@ def _key(value: Any) -> Any:
     return cls, value
 
 
-_PLAIN = (str, type(None), type(_ABSENT))   # never equal to a value of another type
+_NONE = (type(None), type(_ABSENT))        # never equal to a value of any other type
+_SCALARS = (str, int, float, bool)
 
 
 def _column_keys(column: list) -> list:
     """Hashable keys for one field's values over all facts, equal only for values of the same
     type that are equal: the values themselves where that already holds (the usual case: one
-    type per field), else :func:`_key` of each."""
-    types = set(map(type, column))
-    if types <= set(_PLAIN) or (len(types) == 1 and next(iter(types)) in (int, float, bool)):
+    type per field, some facts without it), else :func:`_key` of each."""
+    types = set(map(type, column)).difference(_NONE)
+    if len(types) <= 1 and types <= set(_SCALARS):
         return column
-    if types == {list} and all(type(x) is str for v in column for x in v):
-        return [tuple(v) for v in column]
+    if types == {list} and all(type(x) is str for v in column if type(v) is list for x in v):
+        return [tuple(v) if type(v) is list else v for v in column]
     return [_key(v) for v in column]
 
 
