@@ -5,12 +5,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
 from .engine import Finding, run_rules, select_engine
 from .evidence import Evidence
 from .facts import build_facts
+from .gcpause import paused_gc
 from .levels import levels as rate_levels
 from .model import Mapping, Ruleset, Tailoring
 from .recorded import attach as attach_team_notes
@@ -74,8 +76,10 @@ def evidence_records(evidence: Evidence) -> list[dict]:
     cols = []
     for c in keys:
         if c == "date":
-            dates = pd.to_datetime(t["date"])
-            cols.append(dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "").tolist())
+            days = pd.to_datetime(t["date"]).to_numpy(dtype="datetime64[D]")  # NaT stays NaT
+            text = np.datetime_as_string(days, unit="D").astype(object)
+            text[np.isnat(days)] = ""
+            cols.append(text.tolist())
         elif c == "row":
             cols.append(t["row"].astype(int).tolist())
         else:
@@ -116,6 +120,7 @@ def as_rulesets(items) -> list[Ruleset]:
     return [r if isinstance(r, Ruleset) else load_ruleset(r) for r in items]
 
 
+@paused_gc
 def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | None = None,
            as_of: dt.date | None = None, mappings: tuple[Mapping, ...] | str | Path | None = None,
            reuse: bool = True, engine: str = "auto", scopes: dict[str, set[str]] | None = None,

@@ -33,8 +33,10 @@ PRACTICE_FACT_COLUMNS = tuple(["type", "project", "ruleset", "practice", "goal",
                                "n_other_evidence", "n_supporting", "affirmation_required", "waiver", "parties"])
 
 #: which evidence row served which expected work product ('' for other evidence), and through which mapping
-LINK_COLUMNS = ("project", "practice", "work_product", "ref", "file", "sheet", "row", "reuse_via", "reuse_role",
-                "status_ok", "fresh")
+LINK_COLUMNS = ("project", "practice", "work_product", "ref", "reuse_via", "reuse_role", "status_ok", "fresh")
+#: the evidence columns facts are built from (the rest stays in the caller's table, reached through ``ref``)
+ROW_COLUMNS = ("project", "practice", "work_product", "evidence_type", "status", "date", "party", "weakness",
+               "reuse_via", "reuse_role", "judged")
 TAILORED_COLUMNS = ("project", "ruleset", "practice", "goal", "status", "justification")
 
 
@@ -53,9 +55,41 @@ class Facts:
     def in_scope(self, project: str, ruleset: str) -> bool:
         return self.scopes is None or ruleset in self.scopes.get(project, set())
 
+    _wp_records: list[dict] | None = field(default=None, repr=False, compare=False)
+    _practice_records: list[dict] | None = field(default=None, repr=False, compare=False)
+
+    def wp_records(self) -> list[dict]:
+        """The work-product facts as plain dicts (built once; callers must not change them)."""
+        if self._wp_records is None:
+            self._wp_records = frame_records(self.work_products)
+        return self._wp_records
+
+    def practice_records(self) -> list[dict]:
+        """The practice facts as plain dicts (built once; callers must not change them)."""
+        if self._practice_records is None:
+            self._practice_records = frame_records(self.practices)
+        return self._practice_records
+
     def records(self) -> list[dict]:
-        """Every fact as a plain dict (what the engine asserts); pandas gives Python scalars, not numpy ones."""
-        return self.work_products.to_dict("records") + self.practices.to_dict("records")
+        """Every fact as a plain dict (what the engine asserts): work products, then practices."""
+        return self.wp_records() + self.practice_records()
+
+
+def column_values(column: pd.Series) -> list:
+    """A column as Python values (numpy scalars inside object columns unwrapped), as
+    ``DataFrame.to_dict("records")`` gives them."""
+    values = column.tolist()
+    if column.dtype == object and any(isinstance(v, np.generic) for v in values):
+        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")``, column by column instead of row by row."""
+    keys = [str(c) for c in frame.columns]
+    if not len(frame):
+        return []
+    return [dict(zip(keys, row)) for row in zip(*(column_values(frame[c]) for c in frame.columns))]
 
 
 def catalogue_frames(rulesets: list[Ruleset]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -114,7 +148,7 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
                      projects=[], as_of=as_of, scopes=scopes)
 
     # ---- rows: adequacy, age, reuse
-    t = table.copy()
+    t = table[[c for c in ROW_COLUMNS if c in table]].copy(deep=False)  # copy-on-write: the caller's table is untouched
     t["ref"] = np.arange(len(t))  # position in the accepted table = index into the JSON ``evidence`` list
     if "reuse_via" not in t:
         t["reuse_via"] = ""
@@ -125,8 +159,10 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     max_age = dict(zip(pr_cat["ruleset"], pr_cat["max_age_days"])) if len(pr_cat) else {}
     dates = pd.to_datetime(t["date"])
     t["age_days"] = (pd.Timestamp(as_of) - dates).dt.days
-    ok_pairs = {f"{r}|{s}" for r, statuses in accept.items() for s in statuses.split(",")}
-    t["status_ok"] = (t["status"] == "") | (t["ruleset"].astype(str) + "|" + t["status"].astype(str)).isin(ok_pairs)
+    status_ok = (t["status"] == "").to_numpy(dtype=bool, copy=True)
+    for r, statuses in accept.items():  # a status the row's ruleset accepts
+        status_ok |= ((t["ruleset"] == r) & t["status"].isin(statuses.split(","))).to_numpy(dtype=bool)
+    t["status_ok"] = status_ok
     t["stale"] = t["age_days"] > t["ruleset"].map(max_age)
     t["future"] = t["age_days"] < 0  # dated after as_of: not fresh, whatever its status
     t["fresh"] = ~t["stale"] & ~t["future"]
@@ -136,7 +172,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     t["past_age_days"] = t["age_days"].where(~t["future"])
     t["is_artifact"] = t["evidence_type"] == "artifact"
     t["is_affirmation"] = t["evidence_type"] == "affirmation"
-    art = t[t["evidence_type"] == "artifact"]
+    t["supporting"] = t["reuse_role"] == "supporting"
+    art = t[t["is_artifact"]]
 
     # ---- match artifact rows to expected work products: once per distinct (practice, text)
     pairs = art[["practice", "work_product"]].drop_duplicates()
@@ -175,8 +212,8 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
         if len(wp_cat) else pd.DataFrame()
     grid = _where_pairs(grid, "practice", tailored_keys, keep=False)
     keys = ["project", "practice", "work_product_id"]
-    full = matched[matched["reuse_role"] != "supporting"]
-    sup = matched[matched["reuse_role"] == "supporting"]
+    full = matched[~matched["supporting"]]
+    sup = matched[matched["supporting"]]
     agg = full.groupby(keys).agg(
         n_artifacts=("adequate", "size"), n_adequate=("adequate", "sum"),
         n_unapproved=("unapproved", "sum"), n_stale=("stale", "sum"), n_future=("future", "sum"),
@@ -205,16 +242,16 @@ def build_facts(rulesets: list[Ruleset], table: pd.DataFrame, *, tailoring: Tail
     ragg = req.groupby(["project", "practice"]).agg(n_required_evidenced=("evidenced", "sum"),
                                                     n_required_adequate=("is_adequate", "sum")).reset_index()
     wv = wpf.assign(w=wpf["waiver"].map({"none": 0, "active": 1, "expired": 2})).groupby(["project", "practice"])["w"].max()
-    own_full = t[t["reuse_role"] != "supporting"]
+    own_full = t[~t["supporting"]]
     pagg = own_full.groupby(["project", "practice"]).agg(
         n_artifacts=("is_artifact", "sum"), n_affirmations=("is_affirmation", "sum"),
     ).reset_index().merge(_parties(own_full[own_full["is_artifact"]], ["project", "practice"]), on=["project", "practice"],
                           how="left") if len(own_full) else pd.DataFrame(columns=["project", "practice", "n_artifacts", "n_affirmations", "parties"])
-    wagg = _weaknesses(t[t["reuse_role"] != "supporting"], "n_weaknesses", "weakness_text")
-    relagg = _weaknesses(t[t["reuse_role"] == "supporting"], "n_related_weaknesses", "related_weakness_text")
-    oagg = art_other[art_other["reuse_role"] != "supporting"].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
+    wagg = _weaknesses(own_full, "n_weaknesses", "weakness_text")
+    relagg = _weaknesses(t[t["supporting"]], "n_related_weaknesses", "related_weakness_text")
+    oagg = art_other[~art_other["supporting"]].groupby(["project", "practice"]).size().rename("n_other_evidence").reset_index() \
         if len(art_other) else pd.DataFrame(columns=["project", "practice", "n_other_evidence"])
-    sp = t[(t["reuse_role"] == "supporting") & (t["is_artifact"] | t["is_affirmation"])]  # notes support nothing
+    sp = t[t["supporting"] & (t["is_artifact"] | t["is_affirmation"])]  # notes support nothing
     sagg2 = sp.groupby(["project", "practice"]).size().rename("n_supporting").reset_index() \
         if len(sp) else pd.DataFrame(columns=["project", "practice", "n_supporting"])
     if len(pgrid):
@@ -259,10 +296,42 @@ def _where_pairs(grid: pd.DataFrame, column: str, pairs: set, *, keep: bool) -> 
     return grid[hit if keep else ~hit]
 
 
+def distinct_sorted(rows: pd.DataFrame, keys: list[str], column: str) -> tuple[pd.DataFrame, list[list]]:
+    """The groups of ``rows`` by ``keys`` (a frame of their keys, in key order) and, for each,
+    the sorted distinct values of ``column``: every column factorized once in sorted order,
+    then one sort of integer codes and slices of one list."""
+    cols = keys + [column]
+    rows = rows[rows[keys].notna().all(axis=1)]  # as groupby: a group needs its keys
+    if not len(rows):
+        return pd.DataFrame({k: pd.Series([], dtype=object) for k in keys}), []
+    # a missing value of ``column`` is one more value, sorted last (as sort_values puts it)
+    factorized = [pd.factorize(rows[c], sort=True, use_na_sentinel=False) for c in cols]
+    codes = [c for c, _ in factorized]
+    order = np.lexsort(codes[::-1])  # by the keys, then the column
+    codes = [c[order] for c in codes]
+    n = len(order)
+
+    def changed(arrays) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        out[0] = True
+        for a in arrays:
+            out[1:] |= a[1:] != a[:-1]
+        return out
+
+    keep = np.flatnonzero(changed(codes))             # first of each distinct (keys, value)
+    codes = [c[keep] for c in codes]
+    n = len(keep)
+    starts = np.flatnonzero(changed(codes[:-1])).tolist()
+    values = np.asarray(factorized[-1][1], dtype=object)[codes[-1]].tolist()
+    lists = [values[a:b] for a, b in zip(starts, starts[1:] + [n])]
+    groups = pd.DataFrame({k: np.asarray(u, dtype=object)[c[starts]] for k, (_, u), c in zip(keys, factorized, codes)})
+    return groups, lists
+
+
 def _parties(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Sorted list of the non-empty parties per group (one row per group that has any)."""
-    p = rows.loc[rows["party"] != "", keys + ["party"]].drop_duplicates().sort_values("party")
-    return p.groupby(keys)["party"].agg(list).rename("parties").reset_index()
+    groups, lists = distinct_sorted(rows[rows["party"] != ""], keys, "party")
+    return groups.assign(parties=pd.Series(lists, dtype=object))
 
 
 def _weaknesses(rows: pd.DataFrame, count: str, text: str) -> pd.DataFrame:
@@ -271,8 +340,8 @@ def _weaknesses(rows: pd.DataFrame, count: str, text: str) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame(columns=["project", "practice", count, text])
     named = rows["weakness"].where(rows["reuse_via"] == "", rows["weakness"] + " (via " + rows["reuse_via"] + ")")
-    grouped = named.groupby([rows["project"], rows["practice"]])
-    return grouped.agg(**{count: lambda s: len(set(s)), text: lambda s: "; ".join(sorted(set(s)))}).reset_index()
+    groups, lists = distinct_sorted(rows[["project", "practice"]].assign(named=named), ["project", "practice"], "named")
+    return groups.assign(**{count: [len(v) for v in lists], text: ["; ".join(v) for v in lists]})
 
 
 def _specificity(entry: TailoringEntry | Waiver) -> tuple[bool, bool]:

@@ -81,23 +81,16 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
     """(projects, organization) records as in DESIGN §7."""
     practices = {p.id: p for rs in rulesets for p in rs.practices}
     wp_names = {(p.id, w.id): w.name for p in practices.values() for w in p.work_products}
+    wp_weights = {(p.id, w.id): w.weight for p in practices.values() for w in p.work_products}
+    actions: dict[tuple[str, str, str], str] = {}  # (kind, work product name, practice) -> action text
     by_practice: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
         by_practice[(f.project, f.practice)].append(f)
-    links: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
-    for rec in facts.links.itertuples(index=False):
-        ev = {"ref": int(rec.ref), "file": rec.file, "sheet": rec.sheet, "row": int(rec.row)}
-        if rec.reuse_via:
-            ev["reused_via"] = rec.reuse_via
-            ev["role"] = rec.reuse_role
-        issue = ", ".join(why for ok, why in ((rec.status_ok, "not approved"), (rec.fresh, "stale")) if not ok)
-        if issue:  # only inadequate items carry it, to keep large results small
-            ev["issue"] = issue
-        links[(rec.project, rec.practice, rec.work_product)].append(ev)
+    links = evidence_links(facts)
     wp_facts: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for rec in facts.work_products.to_dict("records"):
+    for rec in facts.wp_records():
         wp_facts[(rec["project"], rec["practice"])].append(rec)
-    pfacts = {(r["project"], r["practice"]): r for r in facts.practices.to_dict("records")}
+    pfacts = {(r["project"], r["practice"]): r for r in facts.practice_records()}
     tailored = {(r["project"], r["practice"]): r for r in facts.tailored.to_dict("records")}
 
     projects_out = []
@@ -110,7 +103,8 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
                 continue
             for practice in rs.practices:
                 key = (project, practice.id)
-                rec = _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names)
+                rec = _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names,
+                                       wp_weights, actions)
                 prac_out.append(rec)
                 goal_chars[(rs.id, practice.goal)].append(rec["characterization"])
                 org_instances[(rs.id, practice.id)].append(rec["characterization"])
@@ -137,7 +131,31 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
     return projects_out, {"practices": org_practices, "goals": org_goals}
 
 
-def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names) -> dict:
+def evidence_links(facts: Facts) -> dict[tuple[str, str, str], list[dict]]:
+    """(project, practice, work product or '' for other evidence) -> the evidence references
+    it gets: ``ref`` (index into the result's ``evidence`` list), ``reused_via`` and ``role``
+    for evidence reused through a mapping, ``issue`` for an inadequate item."""
+    links: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    lk = facts.links
+    if not len(lk):
+        return links
+    issues = {(True, True): "", (False, True): "not approved", (True, False): "stale", (False, False): "not approved, stale"}
+    for project, practice, wp, ref, via, role, ok, fresh in zip(
+            lk["project"].tolist(), lk["practice"].tolist(), lk["work_product"].tolist(), lk["ref"].tolist(),
+            lk["reuse_via"].tolist(), lk["reuse_role"].tolist(), lk["status_ok"].tolist(), lk["fresh"].tolist()):
+        ev = {"ref": int(ref)}
+        if via:
+            ev["reused_via"] = via
+            ev["role"] = role
+        issue = issues[(bool(ok), bool(fresh))]
+        if issue:  # only inadequate items carry it, to keep large results small
+            ev["issue"] = issue
+        links[(project, practice, wp)].append(ev)
+    return links
+
+
+def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names, wp_weights,
+                     actions) -> dict:
     base = {"ruleset": rs.id, "practice": practice.id, "goal": practice.goal, "title": practice.title,
             "weight": practice.weight}
     if key in tailored:
@@ -146,7 +164,6 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
         return {**base, "characterization": char, "coverage": None, "work_products": [], "findings": [], "gaps": [],
                 "tailoring": {"kind": char, "justification": t["justification"]}, "_n_required": 0, "_n_adequate": 0}
     pf = pfacts[key]
-    wp_weight = {w.id: w.weight for w in practice.work_products}
     found = by_practice.get(key, [])
     has_weakness = any(f.kind == "weakness" for f in found)
     wps, n_matched = [], 0
@@ -159,8 +176,8 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
             state = "missing"
         n_matched += w["n_artifacts"]
         wp_rec = {"id": w["work_product"], "name": wp_names[(key[1], w["work_product"])],
-                  "required": bool(w["required"]), "state": state, "weight": wp_weight[w["work_product"]],
-                  "evidence": links[(key[0], key[1], w["work_product"])]}
+                  "required": bool(w["required"]), "state": state, "weight": wp_weights[(key[1], w["work_product"])],
+                  "evidence": links.get((key[0], key[1], w["work_product"])) or []}
         if w["waiver"] != "none":
             wp_rec["waiver"] = {"state": w["waiver"], "expires": w["waiver_expires"]}
         wps.append(wp_rec)
@@ -171,10 +188,16 @@ def _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_pr
     req_w = sum(w["weight"] for w in wps if w["required"])
     adequate_w = sum(w["weight"] for w in wps if w["required"] and w["state"] == "adequate")
     coverage = round(adequate_w / req_w, 4) if n_req and req_w else None
-    gaps = [{"kind": f.gap or "weakness", "work_product": f.work_product, "message": f.message,
-             "action": _action(f.gap or "weakness", wp_names.get((practice.id, f.work_product), ""), practice)}
-            for f in found if f.kind in ("gap", "weakness")]
-    other = links[(key[0], key[1], "")]
+    gaps = []
+    for f in found:
+        if f.kind in ("gap", "weakness"):
+            kind = f.gap or "weakness"
+            name = wp_names.get((practice.id, f.work_product), "")
+            action = actions.get((kind, name, practice.id))
+            if action is None:
+                action = actions[(kind, name, practice.id)] = _action(kind, name, practice)
+            gaps.append({"kind": kind, "work_product": f.work_product, "message": f.message, "action": action})
+    other = links.get((key[0], key[1], ""))
     rec = {**base, "characterization": char, "coverage": coverage, "work_products": wps,
            "findings": [f.as_record() for f in found], "gaps": gaps, "tailoring": None,
            "_n_required": practice.weight * req_w, "_n_adequate": practice.weight * adequate_w}

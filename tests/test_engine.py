@@ -214,7 +214,8 @@ def test_durable_batch_refusal_falls_back_to_single_facts(monkeypatch):
 
     monkeypatch.setattr(engine.Host, "assert_facts", lambda self, name, batch, complete=None: None)
     monkeypatch.setattr(engine.Host, "assert_fact", lambda self, name, fact, complete=None: None)
-    with pytest.raises(durable_backend.EngineError, match="did not evaluate 5 fact"):
+    # the five facts differ only in fields no condition reads: one signature, evaluated once
+    with pytest.raises(durable_backend.EngineError, match="did not evaluate 1 fact"):
         run_rules(rules, facts, backend="durable")
 
 
@@ -413,3 +414,42 @@ def test_finding_record_is_what_reports_show():
     assert f.as_record() == {"rule": "missing-work-product", "kind": "gap", "severity": "major",
                              "message": "No artifact for required work product 'Plan'"}
     assert (f.gap, f.origin, f.work_product, f.practice, f.ruleset) == ("missing_work_product", "standard", "w", "p", "r")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_evaluation_per_signature_gives_the_per_fact_findings(backend):
+    """Facts sharing a condition signature are evaluated once; the findings (rule, fact,
+    message, order) are exactly those of evaluating every fact on its own."""
+    from iwm_rules.engine import _message, python_backend, signatures
+    from iwm_rules.engine.compiler import compile_rules
+
+    rulesets = [load_ruleset(r) for r in ("cmmi-svc-iwm", "cmmi-svc-wp", "pmo-integration")]
+    frame = synthetic_evidence(rulesets, 2000, n_projects=30, seed=5)
+    frame["file"], frame["sheet"], frame["row"] = "gen.xlsx", "Evidence", range(2, len(frame) + 2)
+    table, _, _ = validate(frame, Catalogue(rulesets), default_project=None)
+    facts = build_facts(rulesets, table, as_of=dt.date(2026, 11, 22)).records()
+    rules = list(load_standard_rules()) + [r for rs in rulesets for r in rs.rules] + [
+        Rule(id="named-owner", on="practice", when={"field": "owner", "op": "matches", "value": "(?i).*manager.*"},
+             then={"kind": "info", "message": "owner {owner} of {practice}"}, origin="test")]
+    compiled = compile_rules(rules)
+    every = sorted(python_backend.run(compiled.rules, compiled.prepare(facts)), key=lambda p: (p[1], p[0]))
+    expected = [(compiled.rules[ri].rule.id, fi, _message(str(compiled.rules[ri].rule.then.get("message", "")), facts[fi]))
+                for ri, fi in every]
+    reps, _ = signatures.group(facts, signatures.signature_fields(compiled))
+    assert len(reps) < len(facts) / 3
+    got = run_rules(rules, facts, backend=backend)
+    # map each finding back to its fact through its (project, ruleset, practice, work product)
+    index = {(f["project"], f["ruleset"], f["practice"], f.get("work_product") if f["type"] == "work_product" else None): i
+             for i, f in enumerate(facts)}
+    assert len(got) > 100 and [(f.rule, index[(f.project, f.ruleset, f.practice, f.work_product)], f.message)
+                            for f in got] == expected
+
+
+def test_signatures_keep_equal_values_of_different_types_apart():
+    from iwm_rules.engine import signatures
+
+    facts = [{"n": 1}, {"n": True}, {"n": 1.0}, {"n": 1}, {"n": [1]}, {"n": [True]}, {}, {"n": None}, {"n": [1]}]
+    assert signatures.group(facts, ("n",)) == ([0, 1, 2, 4, 5, 6, 7], [0, 1, 2, 0, 3, 4, 5, 6, 3])
+    words = [{"t": "a", "p": ["x"]}, {"t": "a", "p": ["x", "y"]}, {"t": "b", "p": ["x"]}, {"t": "a", "p": ["x"]}]
+    assert signatures.group(words, ("p", "t")) == ([0, 1, 2], [0, 1, 2, 0])
+    assert signatures.group([], ("t",)) == ([], [])

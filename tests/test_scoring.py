@@ -267,10 +267,12 @@ def test_practice_record_and_evidence_references(tmp_path, mini_ruleset):
         "minutes": ("Review minutes", False, "missing")}
     assert "waiver" not in wps["schedule"]
     ref = wps["schedule"]["evidence"][0]
-    assert (ref["file"], ref["sheet"], ref["row"]) == (str(tmp_path / "e.csv"), "", 3) and "reused_via" not in ref
-    assert data["evidence"][ref["ref"]]["work_product"] == "Schedule"
+    assert ref == {"ref": ref["ref"]}  # compact: where the item is comes from the evidence list
+    item = data["evidence"][ref["ref"]]
+    assert (item["file"], item["sheet"], item["row"], item["work_product"]) == (str(tmp_path / "e.csv"), "", 3, "Schedule")
     other = pr["other_evidence"][0]
-    assert other["row"] == 4 and data["evidence"][other["ref"]]["work_product"] == "Kick-off notes"
+    assert set(other) == {"ref"} and data["evidence"][other["ref"]]["row"] == 4
+    assert data["evidence"][other["ref"]]["work_product"] == "Kick-off notes"
     assert pr["findings"] == [{"rule": "not-approved", "kind": "weakness", "severity": "minor",
                                "message": "'Work plan' exists but no version is approved or baselined (1 unapproved)"}]
     assert pr["gaps"][0]["work_product"] == "work-plan"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import IwmRulesError
 from ..model import Rule
-from . import durable_backend, python_backend
+from . import durable_backend, python_backend, signatures
 from .compiler import CompiledRules, compile_rules
 
 BACKENDS = ("auto", "durable", "python")
@@ -78,35 +78,68 @@ class Finding:
         return {"rule": self.rule, "kind": self.kind, "severity": self.severity, "message": self.message}
 
 
-class _SafeDict(dict):
-    def __missing__(self, key):
-        return "{" + key + "}"
+class _Shown:
+    """The fact's fields as a message shows them (lists joined, empty as "none"), looked up
+    only for the fields the template names; an unknown field is shown as written."""
+
+    __slots__ = ("fact",)
+
+    def __init__(self, fact: dict):
+        self.fact = fact
+
+    def __getitem__(self, key):
+        if key not in self.fact:
+            return "{" + key + "}"
+        v = self.fact[key]
+        if isinstance(v, list):
+            v = ", ".join(v)
+        return "none" if v == "" or v == [] else v
 
 
 def _message(template: str, fact: dict) -> str:
     """The message with ``{field}`` replaced (templates are validated at load; anything odd
     from a caller-built rule is shown as written rather than raised)."""
-    shown = {k: (", ".join(v) if isinstance(v, list) else v) for k, v in fact.items()}
-    shown = {k: ("none" if v == "" or v == [] else v) for k, v in shown.items()}
+    if "{" not in template and "}" not in template:
+        return template
     try:
-        return template.format_map(_SafeDict(shown))
+        return template.format_map(_Shown(fact))
     except (ValueError, IndexError, KeyError, AttributeError, TypeError):
         return template
 
 
 def run_rules(rules: list[Rule], facts: list[dict], backend: str = "auto") -> list[Finding]:
-    """Evaluate every rule on every fact; one finding per (rule, fact) that holds."""
+    """Evaluate every rule on every fact; one finding per (rule, fact) that holds, in fact order.
+
+    Each distinct condition signature (``signatures``) is evaluated once, by durable_rules or
+    the plain-Python evaluator, and what fires is shared by every fact with that signature.
+    """
     compiled: CompiledRules = compile_rules(rules)
     name = choose_backend(backend)
-    prepared = compiled.prepare(facts)
+    reps, sig_of = signatures.group(facts, signatures.signature_fields(compiled))
+    prepared = compiled.prepare([facts[i] for i in reps])
     fired = (durable_backend.run if name == "durable" else python_backend.run)(compiled.rules, prepared)
+    by_sig: list[list[int]] = [[] for _ in reps]
+    for ri, si in sorted(fired):
+        by_sig[si].append(ri)
+    templates = [str(cr.rule.then.get("message", "")) for cr in compiled.rules]
+    shapes = [_shape(cr.rule) for cr in compiled.rules]
     findings = []
-    for ri, fi in sorted(fired, key=lambda p: (p[1], p[0])):
-        rule, fact = compiled.rules[ri].rule, facts[fi]
-        then = rule.then
-        findings.append(Finding(
-            rule=rule.id, origin=rule.origin, kind=then.get("kind", "weakness"), severity=then.get("severity", "major"),
-            gap=then.get("gap") or ("weakness" if then.get("kind") == "weakness" else None),
-            message=_message(str(then.get("message", "")), fact), project=fact["project"], ruleset=fact["ruleset"],
-            practice=fact["practice"], work_product=fact.get("work_product") if fact["type"] == "work_product" else None))
+    for fi, si in enumerate(sig_of):
+        hits = by_sig[si]
+        if not hits:
+            continue
+        fact = facts[fi]
+        wp = fact.get("work_product") if fact["type"] == "work_product" else None
+        for ri in hits:
+            rule_id, origin, kind, severity, gap = shapes[ri]
+            findings.append(Finding(
+                rule=rule_id, origin=origin, kind=kind, severity=severity, gap=gap,
+                message=_message(templates[ri], fact), project=fact["project"], ruleset=fact["ruleset"],
+                practice=fact["practice"], work_product=wp))
     return findings
+
+
+def _shape(rule: Rule) -> tuple[str, str, str, str, str | None]:
+    then = rule.then
+    return (rule.id, rule.origin, then.get("kind", "weakness"), then.get("severity", "major"),
+            then.get("gap") or ("weakness" if then.get("kind") == "weakness" else None))

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import EvidenceFileError
+from ..gcpause import paused_gc
 from ..model import Mapping, Ruleset
 from ..ruleset import Catalogue, normalize_practice_key
 from . import bridge as bridging
@@ -114,6 +115,7 @@ def _detect(rows: list[list], layout: str):
     return best if best else (None, None)
 
 
+@paused_gc
 def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None, layout: str = "auto",
                   limits=None, mappings: tuple[Mapping, ...] = (), bridge: tuple[Mapping, ...] = (),
                   use_bridge: bool = True, legend: dict | None = None) -> Evidence:
