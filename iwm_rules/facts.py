@@ -10,7 +10,6 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np

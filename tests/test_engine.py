@@ -165,7 +165,7 @@ PR_BASE = {"type": "practice", "project": "A", "ruleset": "r", "practice": "p", 
 STANDARD_WITNESSES = {
     "missing-work-product": (WP_BASE, {"n_artifacts": 0, "n_adequate": 0}, {"missing-work-product"}),
     "supporting-evidence-only": (WP_BASE, {"n_artifacts": 0, "n_adequate": 0, "n_supporting": 2},
-                                 {"missing-work-product", "supporting-evidence-only"}),
+                                 {"supporting-evidence-only"}),  # not also "no artifact" for the same work product
     "not-approved": (WP_BASE, {"n_adequate": 0, "n_unapproved": 1}, {"not-approved"}),
     "stale": (WP_BASE, {"n_adequate": 0, "n_stale": 1, "newest_age_days": 400}, {"stale"}),
     "waiver-expired": (WP_BASE, {"n_artifacts": 0, "n_adequate": 0, "waiver": "expired", "waiver_expires": "2026-01-01"},
