@@ -43,3 +43,13 @@ def mini_ruleset():
     from iwm_rules import load_ruleset
 
     return load_ruleset(FIXTURES / "mini-ruleset.yaml")
+
+
+@pytest.fixture(scope="session")
+def export_sample_data():
+    """The bundled samples plus a csv of hostile texts, assessed once: what the exporter tests write."""
+    from iwm_rules import api
+
+    data_dir = Path(__file__).parent / "data"
+    files = sorted((ROOT / "evidence_samples").glob("*.[cx]*")) + [data_dir / "hostile-evidence.csv"]
+    return api.run_assessment(files, as_of=dt.date(2026, 11, 30), tailoring=data_dir / "tailoring-export.yaml").to_dict()

@@ -6,12 +6,10 @@ import os
 import stat
 from pathlib import Path
 
-import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from iwm_rules.cli import main
-from iwm_rules.exporters.json_export import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "evidence_samples"

@@ -77,7 +77,7 @@ def _observations(d: Path) -> Path:
 
 
 def _mixed_encoding(d: Path) -> Path:
-    raw = "project,practice,work_product,status\nNova,IWM.SP1.1,defined process,approved\n".encode()
+    raw = b"project,practice,work_product,status\nNova,IWM.SP1.1,defined process,approved\n"
     raw += b"Nova,IWM.SP1.3,caf\xe9 environment,approved\n"
     (d / "mixed.csv").write_bytes(raw)
     return d / "mixed.csv"

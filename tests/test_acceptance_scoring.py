@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import jsonschema
-import pytest
 from click.testing import CliRunner
 
 from iwm_rules.cli import main

@@ -3,7 +3,6 @@ Chromium offline (not blank, complete, no network request)."""
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 import shutil
 import socket
@@ -26,9 +25,8 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def data():
-    files = sorted((ROOT / "evidence_samples").glob("*.[cx]*")) + [DATA / "hostile-evidence.csv"]
-    return api.run_assessment(files, as_of=dt.date(2026, 11, 30), tailoring=DATA / "tailoring-export.yaml").to_dict()
+def data(export_sample_data):
+    return copy.deepcopy(export_sample_data)
 
 
 @pytest.fixture(scope="module")

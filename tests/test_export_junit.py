@@ -1,7 +1,8 @@
 """junit.xml read back by a JUnit parser (junitparser): counts match the JSON result."""
 from __future__ import annotations
 
-import datetime as dt
+import copy
+
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,8 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def data():
-    files = sorted((ROOT / "evidence_samples").glob("*.[cx]*")) + [DATA / "hostile-evidence.csv"]
-    return api.run_assessment(files, as_of=dt.date(2026, 11, 30), tailoring=DATA / "tailoring-export.yaml").to_dict()
+def data(export_sample_data):
+    return copy.deepcopy(export_sample_data)
 
 
 def _outcome(case) -> str:

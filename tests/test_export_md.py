@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -16,9 +15,8 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def data():
-    files = sorted((ROOT / "evidence_samples").glob("*.[cx]*")) + [DATA / "hostile-evidence.csv"]
-    return api.run_assessment(files, as_of=dt.date(2026, 11, 30), tailoring=DATA / "tailoring-export.yaml").to_dict()
+def data(export_sample_data):
+    return copy.deepcopy(export_sample_data)
 
 
 def _cells(line: str) -> list[str]:
