@@ -363,3 +363,18 @@ def test_rules_of_a_ruleset_shape_gaps_and_optional_only_practices(tmp_path):
     assert got[("A", "M.SP2.2")]["characterization"] == "FI"
     assert {w["id"]: w["state"] for w in got[("A", "M.SP2.2")]["work_products"]} == {"lessons": "adequate",
                                                                                     "retro": "missing"}
+
+
+def test_each_inadequate_evidence_reference_says_why(tmp_path, mini_ruleset):
+    """An evidence reference that is not adequate names the reason (the Evidence sheet's verdict
+    reads it): not approved, stale, or both; an adequate one carries no ``issue``."""
+    rows = [art("A", "M.SP1.1", "Work plan v1", status="draft"),
+            art("A", "M.SP1.1", "Work plan v0", status="approved", date="2024-01-01"),
+            art("A", "M.SP1.1", "Work plan draft 2023", status="draft", date="2023-01-01"),
+            art("A", "M.SP1.1", "Schedule", status="approved")]
+    data = _run(tmp_path, mini_ruleset, rows)
+    pr = _practices(data)[("A", "M.SP1.1")]
+    issue_of = {data["evidence"][e["ref"]]["work_product"]: e.get("issue")
+                for w in pr["work_products"] for e in w["evidence"]}
+    assert issue_of == {"Work plan v1": "not approved", "Work plan v0": "stale",
+                        "Work plan draft 2023": "not approved, stale", "Schedule": None}
