@@ -26,20 +26,25 @@ projects = st.sampled_from(["A", "B", " C ", "", None, 42])
 rows = st.lists(st.tuples(projects, practices, work_products, types, statuses, dates), max_size=25)
 
 
+def _messy_xlsx(path: Path, data) -> Path:
+    """A real workbook of the generated rows under a long-layout header (text stored as text)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Project", "Practice", "Work product", "Evidence type", "Status", "Date"])
+    for r in data:
+        ws.append(list(r))
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # store text as text, never as a formula
+    wb.save(path)
+    return path
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows)
 def test_no_row_is_lost_and_accepted_values_survive(data):
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "messy.xlsx"
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.append(["Project", "Practice", "Work product", "Evidence type", "Status", "Date"])
-        for r in data:
-            ws.append(list(r))
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # store text as text, never as a formula
-        wb.save(path)
+        path = _messy_xlsx(Path(tmp) / "messy.xlsx", data)
         ev = load_evidence([path], RULESETS, project="Default")
     f = ev.files[0]
     assert f.rows_read == f.rows_accepted + f.rows_rejected + f.rows_skipped
@@ -77,16 +82,7 @@ def test_every_bad_cell_is_listed_once_and_nothing_else(data):
 
     known = Catalogue(RULESETS).key_to_id
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "messy.xlsx"
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.append(["Project", "Practice", "Work product", "Evidence type", "Status", "Date"])
-        for r in data:
-            ws.append(list(r))
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-        wb.save(path)
+        path = _messy_xlsx(Path(tmp) / "messy.xlsx", data)
         ev = load_evidence([path], RULESETS, project="Default")
     expected = set()
     for i, (project, practice, wp, etype, status, date) in enumerate(data, start=2):
