@@ -89,19 +89,6 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def external_practices(mappings: tuple[Mapping, ...], catalogue: Catalogue) -> dict[str, tuple[str, str]]:
-    """Practice ids of other frameworks (e.g. CMMI V2.0 ``PLAN 2.7``) that a mapping relates to
-    a selected practice: normalized id -> (selected practice id, relationship of the external one)."""
-    inverse = {"equal": "equal", "subset": "superset", "superset": "subset", "intersect": "intersect"}
-    out = {}
-    for m in mappings:
-        if m.from_ in catalogue.practices and m.to not in catalogue.practices:
-            out[normalize_practice_key(m.to)] = (m.from_, inverse[m.relationship])
-        elif m.to in catalogue.practices and m.from_ not in catalogue.practices:
-            out[normalize_practice_key(m.from_)] = (m.to, m.relationship)
-    return out
-
-
 def _detect(rows: list[list], layout: str):
     """(layout, (header index, columns)) of a sheet. Auto: the layout whose header row comes
     first wins (a data row below a long-layout header may look like a matrix header); on the
