@@ -25,7 +25,7 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
     body = rows[header_at + 1:]
     n = len(body)
     width = max(map(len, body), default=0)
-    if any(len(r) != width for r in body):  # ragged rows are padded with None
+    if min(map(len, body), default=0) != width:  # ragged rows are padded with None
         body = [r + [None] * (width - len(r)) for r in body]
     columns = list(zip(*body)) if body else []
 
