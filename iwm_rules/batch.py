@@ -30,6 +30,7 @@ from .assessment import Assessment
 from .batch_pool import EXECUTORS, TASK_TIMEOUT, FilePart, ReadJob, read_all
 from .errors import EvidenceError, EvidenceFileError
 from .evidence import Evidence, FileReport
+from .evidence.names import project_variants
 from .evidence.table import ACCEPTED_COLUMNS, REJECTED_COLUMNS
 
 EVIDENCE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -186,14 +187,18 @@ def merge_parts(files: list[str], parts: list[FilePart], crashed: dict[int, str]
     reports: list[FileReport] = []
     errors: list[tuple[int, EvidenceFileError]] = []
     warnings: list[dict] = []
+    index_of = {str(Path(path)): i for i, path in enumerate(files)}
     for p in parts:
         reports.extend(p.reports)
-        warnings.extend(p.warnings)
+        # look-alike project names are a matter of the whole portfolio: found once below
+        warnings.extend(w for w in p.warnings if w.get("kind") != "project_variants")
         for path, message, limit in p.errors:
-            errors.append((p.index, LimitExceededError(path, message, limit) if limit else EvidenceFileError(path, message)))
+            errors.append((index_of.get(path, p.index),
+                           LimitExceededError(path, message, limit) if limit else EvidenceFileError(path, message)))
         for r in p.reports:
             if r.layout == "none":
-                errors.append((p.index, no_table_error(r)))
+                errors.append((index_of.get(r.path, p.index), no_table_error(r)))
+    warnings.extend(project_variants(table))
     errors.extend((i, EvidenceFileError(files[i], reason)) for i, reason in crashed.items())
     errors.sort(key=lambda e: e[0])
     evidence = Evidence(table=table, rejected=rej, files=reports, errors=[e for _, e in errors], warnings=warnings)

@@ -54,9 +54,9 @@ class ReadJob:
 
 @dataclass
 class FilePart:
-    """One file read and validated: accepted and rejected rows, its report, errors, warnings."""
+    """Files read and validated together: accepted and rejected rows, their reports, errors, warnings."""
 
-    index: int  # position of the file in the sorted input list
+    index: int  # position of the (first) file in the sorted input list
     table: object  # pandas.DataFrame
     rejected: object
     reports: list
@@ -73,22 +73,34 @@ class WorkerDied(Exception):
 
 
 def read_files(items: list[tuple[int, str]], job: ReadJob) -> list[FilePart]:
-    """Worker task: read and validate each (index, path); a failure is that file's error."""
+    """Worker task: read and validate the files (index, path) of a chunk together (one
+    vectorized validation for the chunk); a failure is that file's error. Should reading them
+    together fail on an odd file, they are read again one by one, so that only that file fails."""
     from .evidence import load_evidence
 
     abort_on, hang_on = os.environ.get(TEST_ABORT_ENV), os.environ.get(TEST_HANG_ENV)
+    in_worker = bool(abort_on or hang_on) and multiprocessing.parent_process() is not None
+    hooks = (lambda path: _test_hooks(Path(path).name, abort_on, hang_on)) if in_worker else None
+
+    def load(paths: list[str]):
+        return load_evidence(paths, list(job.rulesets), project=job.project, layout=job.layout, limits=job.limits,
+                             mappings=job.mappings, before_file=hooks, **(job.evidence_options or {}))
+
+    def part(index: int, ev) -> FilePart:
+        return FilePart(index, ev.table, ev.rejected, ev.files,
+                        [(e.path, e.message, getattr(e, "limit", "") or "") for e in ev.errors], ev.warnings)
+
+    if len(items) > 1:
+        try:
+            return [part(items[0][0], load([path for _, path in items]))]
+        except Exception:  # noqa: BLE001 - a defect on one odd file: find it below, keep the others
+            pass
     out = []
     for index, path in items:
-        if (abort_on or hang_on) and multiprocessing.parent_process() is not None:
-            _test_hooks(Path(path).name, abort_on, hang_on)
         try:
-            ev = load_evidence([path], list(job.rulesets), project=job.project, layout=job.layout, limits=job.limits,
-                               mappings=job.mappings, **(job.evidence_options or {}))
+            out.append(part(index, load([path])))
         except Exception as exc:  # a defect on one odd file must not cost the other files of the chunk
             out.append(FilePart(index, None, None, [], [(path, f"cannot be read: {_one_line(exc)}", "")], []))
-            continue
-        out.append(FilePart(index, ev.table, ev.rejected, ev.files,
-                            [(e.path, e.message, getattr(e, "limit", "") or "") for e in ev.errors], ev.warnings))
     return out
 
 

@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import EvidenceFileError
@@ -105,13 +106,17 @@ def _detect(rows: list[list], layout: str):
 @paused_gc
 def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None, layout: str = "auto",
                   limits=None, mappings: tuple[Mapping, ...] = (), bridge: tuple[Mapping, ...] = (),
-                  use_bridge: bool = True, legend: dict | None = None) -> Evidence:
+                  use_bridge: bool = True, legend: dict | None = None, before_file=None) -> Evidence:
     """Read every evidence file; a file that cannot be read is listed in ``errors``.
 
     ``mappings`` may relate practices of other frameworks (e.g. CMMI V2.0 ids in an OEdb) to
     selected practices; rows of such practices are then accepted for the mapped practice.
     ``bridge``: the CMMI V2.0/V3.0 bridge rows (``ruleset.load_bridge``), applied unless
     ``use_bridge`` is false. ``legend``: marks of the document x practice matrix (mark -> kind).
+    ``before_file(path)`` is called before each file is read.
+
+    The candidate rows of every sheet of every file are validated in one vectorized pass, so
+    many small files cost little more than one file of their total size.
     """
     from .raw import read_raw  # the raw readers carry the safety checks
 
@@ -128,9 +133,12 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
     def known(text: str) -> bool:
         key = normalize_practice_key(text)
         return key in catalogue.key_to_id or key in external
-    accepted, rejected, reports, errors, warnings = [], [], [], [], []
+    reports, errors, warnings = [], [], []
+    pending: list[_Pending] = []  # sheets laid out as candidate rows, validated together below
     for p in paths:
         path = Path(p)
+        if before_file is not None:
+            before_file(path)
         try:
             sheets = read_raw(path, limits=limits)
             digest = sha256_of(path)
@@ -142,7 +150,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         if own:
             warnings.append({"file": str(path), "sheet": own[0].sheet or "",
                              "message": "an iwm-rules report: only its Evidence sheet(s) are read as evidence"})
-        seen: list[pd.DataFrame] = []
+        done = _FileDone(report, seen=[], warnings=[])
         detected = [(s, *(_detect(s.rows, layout) if not own or any(s is o for o in own) else (None, None)))
                     for s in sheets]
         # kits keep matrix templates in hidden sheets: read only once a document is marked against our practices
@@ -151,7 +159,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
                     for s, name, found in detected]
         n_evidence_sheets = sum(1 for _, name, _ in detected if name)
         layouts_seen = set()
-        file_acc, file_rej, file_errors, file_warnings = [], [], [], []
+        file_errors, file_sheets = [], []
         for sheet, name, found in detected:
             read = len(sheet.rows)
             report.rows_read += read
@@ -160,7 +168,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
                 report.rows_skipped += read
                 report.skipped["other_sheet"] += read
                 if read and not sheet.hidden and not own:
-                    file_warnings.append({**where, "message": f"no evidence header found in the first 20 rows; "
+                    done.warnings.append({**where, "message": f"no evidence header found in the first 20 rows; "
                                                               f"{read} row(s) skipped"})
                 continue
             layouts_seen.add(name)
@@ -169,58 +177,156 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             in_sheet = f"sheet {sheet.sheet!r}, header row {sheet.first_row + at}: " if sheet.sheet else \
                 f"header row {sheet.first_row + at}: "
             file_errors.extend(EvidenceFileError(str(path), in_sheet + e) for e in problems)
-            file_warnings.extend({**where, "kind": "ignored_column", "message": in_sheet + w} for w in notes)
+            done.warnings.extend({**where, "kind": "ignored_column", "message": in_sheet + w} for w in notes)
             if problems:
                 continue
             _drop_lone_copies(sheet, at, cols)
             extra = {"known": known, "legend": legend} if name == "matrix" else {}
             frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row,
                                      **extra)
-            note_rows = set(frame.attrs.get("note_rows", ()))
-            file_warnings.extend(frame.attrs.get("warnings", ()))
-            seen.append(frame[[c for c in ("project", "practice") if c in frame]])
+            done.warnings.extend(frame.attrs.get("warnings", ()))
+            done.seen.append(frame[[c for c in ("project", "practice") if c in frame]])
             if project or _has_project_column(name, cols):
                 default = project  # a blank project cell is rejected, never credited to a made-up project
             else:
                 default = sheet.sheet if name == "long" and n_evidence_sheets > 1 and sheet.sheet else path.stem
-            acc, rej, placeholder_rows = validate(frame, catalogue, default_project=default, external=external,
-                                   unknown_reason="unmapped_practice" if name == "oedb" else "unknown practice")
-            if frame.attrs.get("rejected"):  # cells the layout reader rejected itself (e.g. unknown marks)
-                rej = pd.concat([pd.DataFrame(frame.attrs["rejected"], columns=list(REJECTED_COLUMNS)), rej],
-                                ignore_index=True)
-            rej = _with_encoding_rejects(rej, sheet, set(frame["row"].tolist()), cols)
-            rej = rej.drop_duplicates(subset=["file", "sheet", "row", "column", "reason"])
-            rej = bridging.hint_unmapped(rej, br, off_bridge)
-            rej_rows = set(rej["row"])
-            if rej_rows:  # a row is used whole or not at all
-                acc = acc[~acc["row"].isin(rej_rows)]
-            acc = bridging.expand(acc, br, catalogue)
-            notes_only = note_rows - rej_rows  # team notes below a matrix: not documents, counted as headings
-            acc_rows = set(acc["row"]) - notes_only
-            report.rows_rejected += len(rej_rows)
-            report.rows_accepted += len(acc_rows)
-            report.rows_skipped += read - len(rej_rows) - len(acc_rows)
-            _count_skipped(report.skipped, sheet, set(frame["row"].tolist()) - notes_only, acc_rows | rej_rows,
-                           placeholder_rows)
-            report.evidence_items += int((~acc["row"].isin(notes_only)).sum())
-            file_warnings.extend(_duplicates(acc, str(path), sheet.sheet or ""))
-            file_acc.append(acc)
-            file_rej.append(rej)
+            duplicates: list[dict] = []  # this sheet's duplicate-row warnings, found once every sheet is validated
+            done.warnings.append(duplicates)
+            file_sheets.append(_Pending(done, sheet, frame, cols, default,
+                                        "unmapped_practice" if name == "oedb" else "unknown practice", duplicates))
         if file_errors:  # a file is used whole or not at all
             errors.extend(file_errors)
             continue
         report.layout = ",".join(sorted(layouts_seen)) or "none"
-        if not report.rows_accepted and seen:
-            report.found = _found(seen, br, off_bridge)
-        reports.append(report)
-        accepted.extend(file_acc)
-        rejected.extend(file_rej)
-        warnings.extend(file_warnings)
-    table = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
-    rej = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=list(REJECTED_COLUMNS))
+        reports.append(done)
+        warnings.append(done)  # its warnings take this place once its sheets are validated
+        pending.extend(file_sheets)
+    table, rej = _validate_sheets(pending, catalogue, external, br, off_bridge)
+    for done in reports:
+        if not done.report.rows_accepted and done.seen:
+            done.report.found = _found(done.seen, br, off_bridge)
+    warnings = [w for item in warnings for w in (_flat(item.warnings) if isinstance(item, _FileDone) else [item])]
     warnings.extend(project_variants(table))
-    return Evidence(table=table, rejected=rej, files=reports, errors=errors, warnings=warnings,
+    return Evidence(table=table, rejected=rej, files=[d.report for d in reports], errors=errors, warnings=warnings,
                     bridge=bridging.usage(table, br))
+
+
+def _flat(items: list) -> list[dict]:
+    return [w for item in items for w in (item if isinstance(item, list) else [item])]
+
+
+@dataclass
+class _FileDone:
+    """A file read whole: its report, what it names (for ``FileReport.found``), its warnings in
+    order (a list in there is a sheet's duplicate-row warnings, filled after validation)."""
+
+    report: FileReport
+    seen: list
+    warnings: list
+
+
+@dataclass
+class _Pending:
+    """One evidence sheet laid out as candidate rows, waiting to be validated with the others."""
+
+    file: _FileDone
+    sheet: object  # RawSheet
+    frame: pd.DataFrame
+    cols: dict
+    default: str | None  # the project of rows without one
+    unknown_reason: str
+    duplicates: list  # filled with this sheet's duplicate-row warnings
+
+
+def _validate_sheets(pending: list[_Pending], catalogue: Catalogue, external: dict, br, off_bridge: dict):
+    """Validate the candidate rows of every sheet at once (one pass of vectorized checks,
+    however many small files), then count each sheet's rows and finish its rejected rows.
+
+    (accepted table, rejected rows), both in the order of the sheets."""
+    if not pending:
+        return pd.DataFrame(columns=list(ACCEPTED_COLUMNS)), pd.DataFrame(columns=list(REJECTED_COLUMNS))
+    sizes = np.array([len(p.frame) for p in pending])
+    frame = pd.concat([p.frame for p in pending], ignore_index=True) if len(pending) > 1 else pending[0].frame
+    sid = np.repeat(np.arange(len(pending)), sizes)
+    defaults = np.repeat(np.array([p.default or "" for p in pending], dtype=object), sizes)
+    reasons = np.repeat(np.array([p.unknown_reason for p in pending], dtype=object), sizes)
+    acc, rej, placeholder_at = validate(frame, catalogue, default_project=defaults, external=external,
+                                        unknown_reason=reasons, group=sid)
+    rej = _finish_rejected(rej, pending, frame, sid)
+    rej = bridging.hint_unmapped(rej, br, off_bridge)
+    rej_key = _row_keys(rej)
+    if len(rej):  # a row is used whole or not at all
+        acc = acc[~_row_keys(acc).isin(rej_key.to_numpy())]
+    acc = bridging.expand(acc, br, catalogue)
+    if len(acc) and acc["_sid"].is_monotonic_increasing is False:  # copies of bridged rows follow their own sheet
+        acc = acc.iloc[np.argsort(acc["_sid"].to_numpy(), kind="stable")]
+    _count_rows(pending, frame, sid, acc, rej, placeholder_at)
+    _duplicate_warnings(acc, pending)
+    return (acc.drop(columns="_sid").reset_index(drop=True),
+            rej.drop(columns="_sid").reset_index(drop=True))
+
+
+def _row_keys(frame: pd.DataFrame) -> pd.Series:
+    """(sheet, row) as one integer per entry."""
+    return frame["_sid"].astype(np.int64) * (1 << 32) + frame["row"].astype(np.int64)
+
+
+def _finish_rejected(rej: pd.DataFrame, pending: list[_Pending], frame: pd.DataFrame, sid: np.ndarray) -> pd.DataFrame:
+    """Each sheet's rejected entries: those its layout reader found itself first, then the
+    validator's, plus a csv's cells in a second encoding (then ordered by row); repeats dropped."""
+    parts = [rej.assign(_part=np.ones(len(rej), dtype=np.int64))]
+    bad_sheets = []
+    for i, p in enumerate(pending):
+        if p.frame.attrs.get("rejected"):
+            parts.append(pd.DataFrame(p.frame.attrs["rejected"], columns=list(REJECTED_COLUMNS)).assign(_sid=i, _part=0))
+        if p.sheet.bad_cells:
+            extra = _encoding_rejects(p.sheet, set(p.frame["row"].tolist()), p.cols)
+            if extra is not None:
+                parts.append(extra.assign(_sid=i, _part=2))
+                bad_sheets.append(i)
+    if len(parts) > 1:
+        rej = pd.concat(parts, ignore_index=True)
+        part = rej["_part"].to_numpy()
+        sheet_of = rej["_sid"].to_numpy()
+        by_row = np.isin(sheet_of, bad_sheets)
+        first = np.where(by_row, rej["row"].to_numpy(dtype=np.int64), np.minimum(part, 1))
+        second = np.where(by_row, np.minimum(part, 1), 0)
+        rej = rej.iloc[np.lexsort((second, first, sheet_of))]
+    rej = rej.drop(columns="_part", errors="ignore")
+    return rej.drop_duplicates(subset=["_sid", "row", "column", "reason"])
+
+
+def _count_rows(pending: list[_Pending], frame: pd.DataFrame, sid: np.ndarray, acc: pd.DataFrame,
+                rej: pd.DataFrame, placeholder_at: np.ndarray) -> None:
+    """Per sheet: rows read = accepted + rejected + skipped (and why skipped), items accepted."""
+    n = len(pending)
+    rows = frame["row"].to_numpy()
+    acc_sid, acc_row = acc["_sid"].to_numpy(), acc["row"].to_numpy()
+    rej_sid, rej_row = rej["_sid"].to_numpy(), rej["row"].to_numpy()
+    cand_at = np.searchsorted(sid, np.arange(n + 1))
+    acc_at = np.searchsorted(acc_sid, np.arange(n + 1)) if len(acc) else np.zeros(n + 1, dtype=np.intp)
+    rej_order = np.argsort(rej_sid, kind="stable")
+    rej_sid, rej_row = rej_sid[rej_order], rej_row[rej_order]
+    rej_at = np.searchsorted(rej_sid, np.arange(n + 1)) if len(rej) else np.zeros(n + 1, dtype=np.intp)
+    ph_sid = sid[placeholder_at]
+    ph_at = np.searchsorted(ph_sid, np.arange(n + 1))
+    ph_rows = rows[placeholder_at]
+    for i, p in enumerate(pending):
+        report, sheet = p.file.report, p.sheet
+        read = len(sheet.rows)
+        candidates = set(rows[cand_at[i]:cand_at[i + 1]].tolist())
+        note_rows = set(p.frame.attrs.get("note_rows", ()))
+        rej_rows = set(rej_row[rej_at[i]:rej_at[i + 1]].tolist())
+        acc_rows_all = acc_row[acc_at[i]:acc_at[i + 1]]
+        notes_only = note_rows - rej_rows  # team notes below a matrix: not documents, counted as headings
+        acc_rows = set(acc_rows_all.tolist()) - notes_only
+        report.rows_rejected += len(rej_rows)
+        report.rows_accepted += len(acc_rows)
+        report.rows_skipped += read - len(rej_rows) - len(acc_rows)
+        _count_skipped(report.skipped, sheet, candidates - notes_only, acc_rows | rej_rows,
+                       set(ph_rows[ph_at[i]:ph_at[i + 1]].tolist()))
+        report.evidence_items += int(len(acc_rows_all) - np.isin(acc_rows_all, list(notes_only)).sum()) \
+            if notes_only else int(len(acc_rows_all))
 
 
 def _found(frames: list[pd.DataFrame], br, off_bridge: dict, limit: int = 60) -> dict:
@@ -272,18 +378,16 @@ def _has_project_column(layout: str, cols: dict) -> bool:
     return layout == "oedb" or "project" in cols.values()
 
 
-def _with_encoding_rejects(rej: pd.DataFrame, sheet, candidates: set, cols: dict) -> pd.DataFrame:
+def _encoding_rejects(sheet, candidates: set, cols: dict) -> pd.DataFrame | None:
     """A csv row holding bytes of another encoding is rejected (reason ``encoding``), one entry per
     cell, whatever else it holds. (Such bytes above the header only spoil a title, which is not read.)"""
     bad = [(row, j, value, detail) for row, j, value, detail in sheet.bad_cells if row in candidates]
     if not bad:
-        return rej
-    extra = pd.DataFrame([{"file": sheet.file, "sheet": sheet.sheet or "", "row": row,
-                           "column": cols.get(j) or f"column {column_letter(j)}", "value": value, "reason": "encoding",
-                           "hint": f"{detail}: save the file as UTF-8 (every row in one encoding)"}
-                          for row, j, value, detail in bad], columns=list(REJECTED_COLUMNS))
-    out = pd.concat([rej, extra], ignore_index=True) if len(rej) else extra
-    return out.sort_values("row", kind="stable", ignore_index=True)
+        return None
+    return pd.DataFrame([{"file": sheet.file, "sheet": sheet.sheet or "", "row": row,
+                          "column": cols.get(j) or f"column {column_letter(j)}", "value": value, "reason": "encoding",
+                          "hint": f"{detail}: save the file as UTF-8 (every row in one encoding)"}
+                         for row, j, value, detail in bad], columns=list(REJECTED_COLUMNS))
 
 
 def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:
@@ -298,16 +402,16 @@ def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_
     counts["heading"] += others - blank_others
 
 
-def _duplicates(acc: pd.DataFrame, file: str, sheet: str) -> list[dict]:
-    """Exact duplicate rows (same values in every column but the row number) are flagged, not dropped."""
-    cols = [c for c in ACCEPTED_COLUMNS if c not in ("row", "file", "sheet", "duplicate")]
+def _duplicate_warnings(acc: pd.DataFrame, pending: list[_Pending]) -> None:
+    """Exact duplicate rows of a sheet (same values in every column but the row number) are
+    flagged, not dropped: one warning per set, into that sheet's place among the warnings."""
     dup = acc[acc["duplicate"].astype(bool)]
     if len(dup) < 2:
-        return []
-    out = []
-    for _, group in dup.groupby(cols, dropna=False, sort=False):
+        return
+    cols = ["_sid"] + [c for c in ACCEPTED_COLUMNS if c not in ("row", "file", "sheet", "duplicate")]
+    for key, group in dup.groupby(cols, dropna=False, sort=False):
         rows = sorted(set(int(r) for r in group["row"]))
         if len(rows) > 1:
-            out.append({"file": file, "sheet": sheet, "rows": rows,
-                        "message": f"rows {', '.join(map(str, rows))} are exact duplicates (each is counted)"})
-    return out
+            p = pending[key[0]]
+            p.duplicates.append({"file": p.sheet.file, "sheet": p.sheet.sheet or "", "rows": rows,
+                                 "message": f"rows {', '.join(map(str, rows))} are exact duplicates (each is counted)"})

@@ -43,7 +43,18 @@ REPORT_EVIDENCE_HEADER = REPORT_INPUT_COLUMNS + REPORT_USE_COLUMNS
 
 def header_key(text: object) -> str:
     """Case-, space- and punctuation-insensitive form of a header cell."""
-    return re.sub(r"[^a-z0-9]", "", str(text or "").lower())
+    if type(text) is str:  # header detection reads the top rows of every sheet: text is keyed once
+        key = _HEADER_KEYS.get(text)
+        if key is None:
+            key = _NOT_KEY.sub("", text.lower())
+            if len(_HEADER_KEYS) < 100_000:
+                _HEADER_KEYS[text] = key
+        return key
+    return _NOT_KEY.sub("", str(text or "").lower())
+
+
+_NOT_KEY = re.compile(r"[^a-z0-9]")
+_HEADER_KEYS: dict[str, str] = {}
 
 
 HEADER_TO_COLUMN: dict[str, str] = {header_key(a): col for col, names in ALIASES.items() for a in names + (col,)}

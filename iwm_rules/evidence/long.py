@@ -1,6 +1,7 @@
 """Long layout (DESIGN §3): one row per piece of evidence, header row in the first 20 rows."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .columns import map_headers
@@ -22,11 +23,20 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
                     sheet: str | None, first_row: int) -> pd.DataFrame:
     """The rows below the header as a frame of canonical columns with file/sheet/row."""
     body = rows[header_at + 1:]
-    grid = pd.DataFrame(body, dtype=object) if body else pd.DataFrame()  # ragged rows are padded with None
-    frame = pd.DataFrame({name: (grid[i] if i in grid else pd.Series([None] * len(grid), dtype=object))
-                          for i, name in cols.items()})
+    n = len(body)
+    width = max(map(len, body), default=0)
+    if min(map(len, body), default=0) != width:  # ragged rows are padded with None
+        body = [r + [None] * (width - len(r)) for r in body]
+    columns = list(zip(*body)) if body else []
+
+    def column(values) -> np.ndarray:
+        out = np.empty(n, dtype=object)  # never inferred: a cell keeps the type it was read with
+        out[:] = values
+        return out
+
+    data = {name: column(columns[i] if i < width else [None] * n) for i, name in cols.items()}
     start = first_row + header_at + 1
-    frame["file"] = file
-    frame["sheet"] = sheet or ""
-    frame["row"] = range(start, start + len(body))
-    return frame
+    data["file"] = np.full(n, file, dtype=object)
+    data["sheet"] = np.full(n, sheet or "", dtype=object)
+    data["row"] = np.arange(start, start + n)
+    return pd.DataFrame(data, copy=False)

@@ -230,7 +230,7 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
     cells = (sheet.height or 0) * (sheet.width or 0)
     source = sheet.to_python(skip_empty_area=True) if cells <= _EAGER_CELLS else sheet.iter_rows()
     for idx, row in enumerate(source):
-        if row.count("") == len(row):
+        if (not row or row[0] == "") and row.count("") == len(row):  # most rows start with a value
             if first_idx >= 0:
                 pending += 1
             continue

@@ -89,13 +89,20 @@ def _lookup(table: dict):
     return lambda t: table.get(word_key(t))
 
 
-def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str | None,
+def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project,
              external: dict[str, tuple[str, str]] | None = None,
-             unknown_reason: str = "unknown practice") -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Split candidate rows into (accepted, rejected, placeholder_rows).
+             unknown_reason="unknown practice", group: np.ndarray | None = None,
+             ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Split candidate rows into (accepted, rejected, placeholder_at).
 
-    ``placeholder_rows``: spreadsheet row numbers of items skipped as template placeholders
+    ``placeholder_at``: positions in ``frame`` of items skipped as template placeholders
     (blank items are skipped too; the caller counts rows, not items).
+
+    ``default_project`` (the project of a row without one; None: such a row is rejected) and
+    ``unknown_reason`` (the reason given for an unknown practice id) are one value for every
+    row or an array with one per row. ``group``: the sheet each row comes from, when several
+    sheets are validated together: exact duplicates are looked for within a sheet only, and
+    both frames returned carry it as column ``_sid``.
 
     ``frame`` has any of the canonical columns plus ``file``, ``sheet``, ``row``.
     ``external``: normalized id of another framework's practice (e.g. CMMI V2.0 ``PLAN 2.7``)
@@ -104,7 +111,10 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     """
     n = len(frame)
     if n == 0:
-        return _empty_accepted(), _empty_rejected(), set()
+        acc, rej = _empty_accepted(), _empty_rejected()
+        if group is not None:
+            acc["_sid"], rej["_sid"] = pd.Series(dtype=np.int64), pd.Series(dtype=np.int64)
+        return acc, rej, np.zeros(0, dtype=np.intp)
     if "process_area" in frame and "practice" in frame:
         frame = frame.assign(practice=with_process_area(frame["process_area"], frame["practice"]))
     fac = {c: _Factor(frame[c] if c in frame else None, n) for c in CANONICAL}
@@ -117,7 +127,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     et_raw = fac["evidence_type"].map_text(_lookup(EVIDENCE_TYPE_VALUES))
     says = ~fac["weakness"].empty | ~fac["status"].empty | (et_raw == "affirmation")
     skipped_placeholder = placeholder & ~says
-    placeholder_rows = set(frame["row"].to_numpy()[skipped_placeholder & ~blank].tolist())
+    placeholder_at = np.flatnonzero(skipped_placeholder & ~blank)
     blank |= skipped_placeholder
     keep = ~blank
     m = int(keep.sum())
@@ -135,7 +145,10 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
 
     # project: the name exactly as written (an empty or all-space cell is empty)
     project = fac["project"].map_raw(_cell_text)[keep]
-    project[empty["project"]] = default_project or ""
+    if isinstance(default_project, np.ndarray):
+        project[empty["project"]] = default_project[keep][empty["project"]]
+    else:
+        project[empty["project"]] = default_project or ""
     reject(project == "", "project", "project is empty",
            "fill in the project (a merged project cell counts for every row it spans), or pass --project NAME")
     # practice
@@ -155,7 +168,12 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
     unknown = pd.isna(practice) & ~empty["practice"]
     if unknown.any():
         hints = fac["practice"].map_text(lambda t: _practice_hint(t, catalogue) if t else "")[keep]
-        reject(unknown, "practice", unknown_reason, hints)
+        if isinstance(unknown_reason, np.ndarray):
+            reasons = unknown_reason[keep]
+            for why in dict.fromkeys(reasons[unknown].tolist()):  # one check per reason, rows in order
+                reject(unknown & (reasons == why), "practice", why, hints)
+        else:
+            reject(unknown, "practice", unknown_reason, hints)
     # work product
     reject(empty["work_product"], "work_product", "work product is empty",
            "name the artifact (e.g. 'Integrated work plan v2')")
@@ -195,7 +213,7 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         ok[idx] = False
     rows_kept = frame.loc[keep, ["file", "sheet", "row"]].reset_index(drop=True)
     # exact duplicates (every cell the same), found on the factor codes rather than the texts
-    codes = np.column_stack([fac[c].codes[keep] for c in CANONICAL])
+    codes = np.column_stack([fac[c].codes[keep] for c in CANONICAL] + ([group[keep]] if group is not None else []))
     duplicate = pd.DataFrame(codes).duplicated(keep=False).to_numpy() if m else np.zeros(0, dtype=bool)
     ruleset_of = {pid: p.ruleset for pid, p in catalogue.practices.items()}
     accepted = pd.DataFrame({
@@ -210,7 +228,11 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project: str 
         "recorded": rc[ok], "judged": jd[ok],
     }, columns=list(ACCEPTED_COLUMNS))
     rejected = _rejected_frame(problems, rows_kept)
-    return accepted, rejected, placeholder_rows
+    if group is not None:
+        kept_group = group[keep]
+        accepted["_sid"] = kept_group[ok]
+        rejected["_sid"] = kept_group[_rejected_at(problems)] if len(rejected) else np.zeros(0, dtype=np.int64)
+    return accepted, rejected, placeholder_at
 
 
 def with_process_area(area: pd.Series, practice: pd.Series) -> pd.Series:
@@ -242,6 +264,12 @@ def _rejected_frame(problems: list, rows_kept: pd.DataFrame) -> pd.DataFrame:
         "row": rows_kept["row"].to_numpy()[idx], "column": spread(1), "value": spread(4), "reason": spread(2),
         "hint": spread(3),
     }, columns=list(REJECTED_COLUMNS))
+
+
+def _rejected_at(problems: list) -> np.ndarray:
+    """Positions (among the rows kept) of the entries of ``_rejected_frame``, in its order."""
+    idx = np.concatenate([p[0] for p in problems])
+    return idx[np.argsort(idx, kind="stable")]
 
 
 def _example(catalogue: Catalogue) -> str:
