@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .columns import map_headers
+from .limits import GridRows
 
 HEADER_SCAN_ROWS = 20
 
@@ -22,9 +23,12 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
                     sheet: str | None, first_row: int) -> pd.DataFrame:
     """The rows below the header as a frame of canonical columns with file/sheet/row."""
     body = rows[header_at + 1:]
-    grid = pd.DataFrame(body, dtype=object) if body else pd.DataFrame()  # ragged rows are padded with None
-    frame = pd.DataFrame({name: (grid[i] if i in grid else pd.Series([None] * len(grid), dtype=object))
-                          for i, name in cols.items()})
+    if isinstance(rows, GridRows) and len(body):  # a csv read into columns: take them as they are
+        frame = pd.DataFrame({name: rows.column(i, header_at + 1) for i, name in cols.items()}, dtype=object)
+    else:
+        grid = pd.DataFrame(body, dtype=object) if body else pd.DataFrame()  # ragged rows are padded with None
+        frame = pd.DataFrame({name: (grid[i] if i in grid else pd.Series([None] * len(grid), dtype=object))
+                              for i, name in cols.items()})
     start = first_row + header_at + 1
     frame["file"] = file
     frame["sheet"] = sheet or ""
