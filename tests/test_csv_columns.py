@@ -294,3 +294,12 @@ def test_layouts_with_blank_title_and_rejected_rows_load_the_same_either_way(tmp
     ev = load_evidence([long], RULESETS)
     assert ev.files[0].rows_read == ev.files[0].rows_accepted + ev.files[0].rows_rejected + ev.files[0].rows_skipped
     assert ev.files[0].skipped["blank"] >= 2 and len(ev.rejected)
+
+
+def test_a_cell_over_the_limit_made_of_short_lines_is_found(tmp_path, fast_only):
+    """Every physical line is short, but one quoted cell spans twenty of them."""
+    path = tmp_path / "multiline.csv"
+    path.write_text('project,notes\nA,"' + "ab\n" * 20 + '"\nB,ok\n', encoding="utf-8")
+    with pytest.raises(LimitExceededError, match="row 2: a cell exceeds 25 characters"):
+        read_raw(path, limits=Limits(max_cell_chars=25))
+    assert columnar(path, Limits(max_cell_chars=60)).rows[1] == ["A", "ab\n" * 20]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 from typing import IO
 
 import numpy as np
@@ -37,25 +38,42 @@ _WIDTH_TRIES = 6
 
 def read_columns(fh: IO[bytes], name: str, limits: Limits, encoding: str, delimiter: str) -> RawSheet | None:
     """The csv's sheet read column by column, or None when the Python parser must read it."""
-    if encoding not in _ENCODINGS or not _plain(fh, 16 * limits.max_cell_chars + 2, encoding):
+    if encoding not in _ENCODINGS:
+        return None
+    scan = _scan(fh, 16 * limits.max_cell_chars + 2, encoding)
+    if scan is None:
         return None
     frame = _parse(fh, encoding, delimiter)
     if frame is None:
         return None
-    return _sheet(frame, name, limits, encoding, delimiter)
+    # no record spans two lines: no cell is longer than the longest line, whose bytes were counted
+    longest_cell = scan.longest if len(frame) >= scan.lines else scan.size
+    return _sheet(frame, name, limits, encoding, delimiter, longest_cell)
 
 
-def _plain(fh: IO[bytes], line_cap: int, encoding: str) -> bool:
-    """No NUL byte, no physical line within reach of ``line_cap`` characters (counted in bytes,
-    never fewer than the characters), no second byte-order mark."""
+@dataclass
+class _Scan:
+    size: int  # bytes
+    lines: int  # physical lines (\n, \r\n or a lone \r ends one; a last line may lack it)
+    longest: int  # bytes of the longest physical line, without its line break
+
+
+def _scan(fh: IO[bytes], line_cap: int, encoding: str) -> _Scan | None:
+    """Size, lines and longest line of the file; None for a NUL byte, a physical line within reach
+    of ``line_cap`` characters (counted in bytes, never fewer than the characters) or a second
+    byte-order mark."""
     fh.seek(0)
     if encoding == "utf-8-sig" and fh.read(6) == codecs.BOM_UTF8 * 2:
-        return False  # a second mark: the csv module keeps it in the first cell, pandas drops it
+        return None  # a second mark: the csv module keeps it in the first cell, pandas drops it
     fh.seek(0)
-    longest = run = 0
+    size = lines = longest = run = 0
+    cr_last = False
     while chunk := fh.read(_MiB):
         if b"\x00" in chunk:
-            return False
+            return None
+        size += len(chunk)
+        lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n") - (cr_last and chunk[:1] == b"\n")
+        cr_last = chunk[-1:] == b"\r"
         data = np.frombuffer(chunk, dtype=np.uint8)
         breaks = np.flatnonzero((data == 10) | (data == 13))
         if not len(breaks):
@@ -66,8 +84,8 @@ def _plain(fh: IO[bytes], line_cap: int, encoding: str) -> bool:
                 longest = max(longest, int(np.diff(breaks).max()) - 1)
             run = len(chunk) - int(breaks[-1]) - 1
         if max(longest, run) >= line_cap - 3:
-            return False
-    return True
+            return None
+    return _Scan(size=size, lines=lines + (run > 0), longest=max(longest, run))
 
 
 def _parse(fh: IO[bytes], encoding: str, delimiter: str) -> pd.DataFrame | None:
@@ -93,31 +111,33 @@ def _parse(fh: IO[bytes], encoding: str, delimiter: str) -> pd.DataFrame | None:
     return None
 
 
-def _sheet(frame: pd.DataFrame, name: str, limits: Limits, encoding: str, delimiter: str) -> RawSheet | None:
+def _sheet(frame: pd.DataFrame, name: str, limits: Limits, encoding: str, delimiter: str,
+           longest_cell: int) -> RawSheet | None:
     """The parsed records as the Python parser's sheet: trailing empty cells and columns dropped,
     leading and trailing blank rows dropped (``first_row`` counts the leading ones), ''
-    -> None; the row and cell limits raise the Python parser's errors for the same record."""
-    cols = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    -> None; the row and cell limits raise the Python parser's errors for the same record.
+    ``longest_cell``: no cell is longer (in characters)."""
+    values = frame.to_numpy(dtype=object, copy=True)  # one block, changed in place below
     del frame
-    if not all(isinstance(v, str) for col in cols for v in col[:1]):
+    if values.size and not all(isinstance(v, str) for v in values[0]):
         return None  # not the str cells asked for (nothing known does this): let the Python parser decide
-    filled = [col != "" for col in cols]
-    used = [j for j, f in enumerate(filled) if f.any()]
-    if not used:
+    empty = values == ""
+    used = np.flatnonzero(~empty.all(axis=0))
+    if not len(used):
         return RawSheet(file=name, sheet=None, rows=[], first_row=1, encoding=encoding, delimiter=delimiter)
-    width = used[-1] + 1
-    nonblank = np.logical_or.reduce(filled[:width])
-    kept = np.flatnonzero(nonblank)
+    width = int(used[-1]) + 1
+    blank = empty[:, :width].all(axis=1)
+    kept = np.flatnonzero(~blank)
     first, last = int(kept[0]), int(kept[-1])
-    _check_limits(cols[:width], kept, name, limits)
-    arrays = {j: np.where(filled[j][first:last + 1], cols[j][first:last + 1], None) for j in range(width)}
-    del cols, filled
-    grid = pd.DataFrame(arrays, dtype=object)
-    return RawSheet(file=name, sheet=None, rows=GridRows(grid), first_row=first + 1, encoding=encoding,
-                    delimiter=delimiter, grid=grid)
+    _check_limits(values[:, :width], kept, name, limits, longest_cell)
+    values[empty] = None
+    del empty
+    grid = pd.DataFrame(values[first:last + 1, :width], dtype=object, copy=False)
+    return RawSheet(file=name, sheet=None, rows=GridRows(grid, blank=blank[first:last + 1]), first_row=first + 1,
+                    encoding=encoding, delimiter=delimiter, grid=grid)
 
 
-def _check_limits(cols: list[np.ndarray], kept: np.ndarray, name: str, limits: Limits) -> None:
+def _check_limits(values: np.ndarray, kept: np.ndarray, name: str, limits: Limits, longest_cell: int) -> None:
     """Raise what the Python parser raises first, reading records in order: a cell over
     ``max_cell_chars`` (at the record holding it) or a row past ``max_rows`` (at the first
     non-blank record beyond the limit, counting blank rows in between)."""
@@ -126,11 +146,10 @@ def _check_limits(cols: list[np.ndarray], kept: np.ndarray, name: str, limits: L
         over_rows = int(kept[np.searchsorted(kept, kept[0] + limits.max_rows)])
     max_chars = limits.max_cell_chars
     over_cell = None
-    for col in cols:
-        lengths = np.fromiter(map(len, col), dtype=np.int64, count=len(col))
-        hits = np.flatnonzero(lengths > max_chars)
-        if len(hits) and (over_cell is None or hits[0] < over_cell):
-            over_cell = int(hits[0])
+    if longest_cell > max_chars:
+        lengths = np.fromiter(map(len, values.ravel()), dtype=np.int64, count=values.size).reshape(values.shape)
+        hits = np.flatnonzero((lengths > max_chars).any(axis=1))
+        over_cell = int(hits[0]) if len(hits) else None
     if over_cell is not None and (over_rows is None or over_cell <= over_rows):
         raise LimitExceededError(name, f"row {over_cell + 1}: a cell exceeds {max_chars} characters", "max_cell_chars")
     if over_rows is not None:

@@ -62,16 +62,18 @@ class GridRows(Sequence):
     Behaves like the ``list[list]`` of a row-by-row reader for every consumer (length, index,
     slice, iteration, comparison with a list), while the cells stay in the grid's columns."""
 
-    __slots__ = ("grid", "_cols", "_index")
+    __slots__ = ("grid", "_cols", "_index", "_blank")
 
-    def __init__(self, grid: pd.DataFrame, index: range | None = None):
+    def __init__(self, grid: pd.DataFrame, blank: np.ndarray | None = None):
+        """``blank``: which rows of ``grid`` hold no value, when the reader knows it already."""
         self.grid = grid
         self._cols = [grid[c].to_numpy(dtype=object) for c in grid.columns]
-        self._index = range(len(grid)) if index is None else index
+        self._index = range(len(grid))
+        self._blank = blank
 
     def _view(self, index: range) -> GridRows:
         out = object.__new__(GridRows)
-        out.grid, out._cols, out._index = self.grid, self._cols, index
+        out.grid, out._cols, out._index, out._blank = self.grid, self._cols, index, None
         return out
 
     def __len__(self) -> int:
@@ -109,6 +111,8 @@ class GridRows(Sequence):
 
     def blank(self) -> np.ndarray:
         """Boolean mask: which rows hold no value at all."""
+        if self._blank is not None:
+            return self._blank
         mask = np.ones(len(self._index), dtype=bool)
         for j in range(len(self._cols)):
             mask &= pd.isna(self.column(j))
