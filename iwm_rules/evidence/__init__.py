@@ -28,6 +28,7 @@ from . import bridge as bridging
 from . import long as long_layout
 from . import matrix, observations, oedb, piid
 from .columns import REPORT_EVIDENCE_HEADER, column_letter, resolve_duplicates
+from .limits import GridRows
 from .names import project_variants
 from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
 
@@ -394,8 +395,13 @@ def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_
     """Say why each skipped row of a sheet was skipped (blank, placeholder or heading)."""
     placeholders = placeholder_rows - used
     blank_candidates = candidates - used - placeholders
-    blank_others = sum(1 for i, r in enumerate(sheet.rows)
-                       if sheet.first_row + i not in candidates and all(v is None or v == "" for v in r))
+    if isinstance(sheet.rows, GridRows):  # a csv read into columns: no Python per row
+        numbers = sheet.first_row + np.arange(len(sheet.rows))
+        outside = ~np.isin(numbers, np.fromiter(candidates, dtype=np.int64, count=len(candidates)))
+        blank_others = int((sheet.rows.blank() & outside).sum())
+    else:
+        blank_others = sum(1 for i, r in enumerate(sheet.rows)
+                           if sheet.first_row + i not in candidates and all(v is None or v == "" for v in r))
     others = len(sheet.rows) - len(candidates)
     counts["placeholder"] += len(placeholders)
     counts["blank"] += len(blank_candidates) + blank_others

@@ -1,7 +1,11 @@
 """What the raw readers return and the limits they enforce (shared by raw.py, zipgate.py, csvread.py)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
 
 from ..errors import EvidenceFileError
 
@@ -47,6 +51,72 @@ class RawSheet:
     #: csv only: cells whose bytes are not in the file's encoding, as
     #: (row number, column index, the cell with U+FFFD for each bad byte, what was wrong)
     bad_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
+    #: csv read column by column: the cells as columns 0..w-1 (object dtype, None for an empty
+    #: cell), the same cells as ``rows`` (then a :class:`GridRows` over this frame); else None
+    grid: pd.DataFrame | None = None
+
+
+class GridRows(Sequence):
+    """The rows of a columnar sheet as a read-only sequence of row lists, each built on demand.
+
+    Behaves like the ``list[list]`` of a row-by-row reader for every consumer (length, index,
+    slice, iteration, comparison with a list), while the cells stay in the grid's columns."""
+
+    __slots__ = ("grid", "_cols", "_index", "_blank")
+
+    def __init__(self, grid: pd.DataFrame, blank: np.ndarray | None = None):
+        """``blank``: which rows of ``grid`` hold no value, when the reader knows it already."""
+        self.grid = grid
+        self._cols = [grid[c].to_numpy(dtype=object) for c in grid.columns]
+        self._index = range(len(grid))
+        self._blank = blank
+
+    def _view(self, index: range) -> GridRows:
+        out = object.__new__(GridRows)
+        out.grid, out._cols, out._index, out._blank = self.grid, self._cols, index, None
+        return out
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self._view(self._index[i])
+        k = self._index[i]  # IndexError past the end, negative indexes count from the end
+        return [col[k] for col in self._cols]
+
+    def __iter__(self):
+        cols = self._cols
+        for k in self._index:
+            yield [col[k] for col in cols]
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == list(b) for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"GridRows({len(self)} rows x {len(self._cols)} columns)"
+
+    def column(self, j: int, start: int = 0) -> np.ndarray:
+        """Column ``j`` (object array, None for an empty cell) from row ``start`` of this sequence;
+        all None past the last column."""
+        index = self._index[start:]
+        if j >= len(self._cols):
+            return np.full(len(index), None, dtype=object)
+        col = self._cols[j]
+        return col[index.start:index.stop] if index.step == 1 else col[np.arange(index.start, index.stop, index.step)]
+
+    def blank(self) -> np.ndarray:
+        """Boolean mask: which rows hold no value at all."""
+        if self._blank is not None:
+            return self._blank
+        mask = np.ones(len(self._index), dtype=bool)
+        for j in range(len(self._cols)):
+            mask &= pd.isna(self.column(j))
+        return mask
 
 
 class LimitExceededError(EvidenceFileError):

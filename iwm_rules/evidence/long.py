@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import map_headers
+from .limits import GridRows
 
 HEADER_SCAN_ROWS = 20
 
@@ -24,17 +25,20 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
     """The rows below the header as a frame of canonical columns with file/sheet/row."""
     body = rows[header_at + 1:]
     n = len(body)
-    width = max(map(len, body), default=0)
-    if min(map(len, body), default=0) != width:  # ragged rows are padded with None
-        body = [r + [None] * (width - len(r)) for r in body]
-    columns = list(zip(*body)) if body else []
+    if isinstance(rows, GridRows):  # a csv read into columns: take them as they are
+        data = {name: rows.column(i, header_at + 1) for i, name in cols.items()}
+    else:
+        width = max(map(len, body), default=0)
+        if min(map(len, body), default=0) != width:  # ragged rows are padded with None
+            body = [r + [None] * (width - len(r)) for r in body]
+        columns = list(zip(*body)) if body else []
 
-    def column(values) -> np.ndarray:
-        out = np.empty(n, dtype=object)  # never inferred: a cell keeps the type it was read with
-        out[:] = values
-        return out
+        def column(values) -> np.ndarray:
+            out = np.empty(n, dtype=object)  # never inferred: a cell keeps the type it was read with
+            out[:] = values
+            return out
 
-    data = {name: column(columns[i] if i < width else [None] * n) for i, name in cols.items()}
+        data = {name: column(columns[i] if i < width else [None] * n) for i, name in cols.items()}
     start = first_row + header_at + 1
     data["file"] = np.full(n, file, dtype=object)
     data["sheet"] = np.full(n, sheet or "", dtype=object)
