@@ -243,7 +243,7 @@ def test_grid_rows_behave_like_a_list_of_rows(tmp_path):
         rows[4]
     assert rows.blank().tolist() == [False, False, True, False]
     assert rows.column(1, 1).tolist() == [None, None, "4"] and rows.column(7).tolist() == [None] * 4
-    assert list(sheet.grid.columns) == [0, 1] and all(d == object for d in sheet.grid.dtypes)
+    assert list(sheet.grid.columns) == [0, 1] and all(d.kind == "O" for d in sheet.grid.dtypes)
 
 
 # ------------------------------------------------------------------ whole pipeline
