@@ -213,12 +213,16 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project,
         ok[idx] = False
     rows_kept = frame.loc[keep, ["file", "sheet", "row"]].reset_index(drop=True)
     # exact duplicates (every cell the same), found on the factor codes rather than the texts
-    codes = np.column_stack([fac[c].codes[keep] for c in CANONICAL] + ([group[keep]] if group is not None else []))
-    duplicate = pd.DataFrame(codes).duplicated(keep=False).to_numpy() if m else np.zeros(0, dtype=bool)
+    columns = [(fac[c].codes[keep], len(fac[c].uniques)) for c in CANONICAL]
+    if group is not None:
+        columns.append((group[keep], int(group.max()) + 1 if len(group) else 1))
+    duplicate = _duplicated_rows(columns, m)
     ruleset_of = {pid: p.ruleset for pid, p in catalogue.practices.items()}
+    kept_practice = practice[ok]
+    p_codes, p_uniques = pd.factorize(kept_practice, use_na_sentinel=False) if len(kept_practice) else ([], [])
     accepted = pd.DataFrame({
-        "project": project[ok], "practice": practice[ok],
-        "ruleset": np.array([ruleset_of.get(p) for p in practice[ok]], dtype=object),
+        "project": project[ok], "practice": kept_practice,
+        "ruleset": np.array([ruleset_of.get(p) for p in p_uniques] + [None], dtype=object)[:-1][p_codes],
         "practice_raw": practice_raw[ok], "work_product": text["work_product"][ok], "evidence_type": et[ok],
         "status": st[ok], "date": dates[ok].to_numpy(), "owner": text["owner"][ok], "party": pa[ok],
         "location": text["location"][ok], "notes": text["notes"][ok], "weakness": text["weakness"][ok],
@@ -264,6 +268,24 @@ def _rejected_frame(problems: list, rows_kept: pd.DataFrame) -> pd.DataFrame:
         "row": rows_kept["row"].to_numpy()[idx], "column": spread(1), "value": spread(4), "reason": spread(2),
         "hint": spread(3),
     }, columns=list(REJECTED_COLUMNS))
+
+
+def _duplicated_rows(columns: list[tuple[np.ndarray, int]], m: int) -> np.ndarray:
+    """Which rows equal another row in every column, from each column's integer codes and their
+    count: the codes are folded into one integer key per row (re-numbered whenever the key
+    space would pass 2**62), then the keys are compared."""
+    if not m:
+        return np.zeros(0, dtype=bool)
+    key = np.zeros(m, dtype=np.int64)
+    space = 1
+    for codes, size in columns:
+        size = max(int(size), 1)
+        if space * size >= 1 << 62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            space = int(key.max()) + 1
+        key = key * size + codes.astype(np.int64)
+        space *= size
+    return pd.Series(key).duplicated(keep=False).to_numpy()
 
 
 def _rejected_at(problems: list) -> np.ndarray:
