@@ -128,13 +128,13 @@ def chunked(items: list, size: int = CHUNK_FILES) -> list[list]:
 
 def read_all(paths: list[str], job: ReadJob, *, jobs: int | None = None, executor: str = "process",
              scheduler: str | None = None, on_done: Callable[[int], None] | None = None,
-             chunk_files: int = CHUNK_FILES, timeout: float = TASK_TIMEOUT) -> tuple[list[FilePart], dict[int, str]]:
+             chunk_files: int | None = None, timeout: float = TASK_TIMEOUT) -> tuple[list[FilePart], dict[int, str]]:
     """(parts of the files that were read, {index: reason} of the files whose reader crashed or hung).
 
     ``timeout``: local workers that finish no task for this many seconds are stopped, and a
     file that alone takes longer fails as hung."""
     items = list(enumerate(paths))
-    chunks = chunked(items, chunk_files)
+    chunks = chunked(items, chunk_files or CHUNK_FILES)
     done = on_done or (lambda n: None)
     runner = _DaskRunner(scheduler) if executor == "dask" else _ProcessRunner(jobs, timeout)
     parts: list[FilePart] = []
