@@ -8,6 +8,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from iwm_rules import load_evidence, load_mappings, load_ruleset
@@ -175,3 +177,23 @@ def test_csv_encodings_and_delimiters(tmp_path, iwm, encoding, delimiter):
     assert ev.table.iloc[0]["project"] == "Équipe"
     if encoding != "cp1252":
         assert ev.table.iloc[0]["notes"] == "coût 5€"
+
+
+_HEADER_WORDS = ["Project", "Practice", "Work product", "Status", "Date", "Direct", "Indirect", "Affirmations",
+                 "OE", "Ref", "Kind", "Document", "IWM SP1.1", "IWM SP1.2", "Note type", "Notes", "W", "x", "",
+                 None, "Evidence name", "Observation"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_HEADER_WORDS), min_size=0, max_size=7), min_size=0, max_size=24))
+def test_layout_detection_equals_trying_every_finder_on_every_row(rows):
+    """Detection stops scanning once a header is found; the layout it picks is the one trying every
+    finder on every row picks (earliest header row; on a tie, the order of READERS)."""
+    from iwm_rules.evidence import READERS, _detect
+
+    best = None
+    for name, (finder, _) in READERS.items():
+        found = finder(rows)
+        if found and (best is None or found[0] < best[1][0]):
+            best = (name, found)
+    assert _detect(rows, "auto") == (best if best else (None, None))

@@ -94,14 +94,25 @@ def sha256_of(path: Path) -> str:
 def _detect(rows: list[list], layout: str):
     """(layout, (header index, columns)) of a sheet. Auto: the layout whose header row comes
     first wins (a data row below a long-layout header may look like a matrix header); on the
-    same row, the order of READERS decides."""
-    names = READERS if layout == "auto" else [layout]
+    same row, the order of READERS decides.
+
+    Each header finder looks at rows one by one and returns the first that fits, so once a
+    header is found at row k the others need only look at rows 0..k; the long layout, the
+    usual one, is tried first."""
+    if layout != "auto":
+        found = READERS[layout][0](rows)
+        return (layout, found) if found else (None, None)
+    rank = {name: i for i, name in enumerate(READERS)}
     best = None
-    for name in names:
-        found = READERS[name][0](rows)
-        if found and (best is None or found[0] < best[1][0]):
+    for name in _DETECT_ORDER:
+        found = READERS[name][0](rows if best is None else rows[:best[1][0] + 1])
+        if found and (best is None or (found[0], rank[name]) < (best[1][0], rank[best[0]])):
             best = (name, found)
     return best if best else (None, None)
+
+
+#: the order the header finders are tried in (the result does not depend on it)
+_DETECT_ORDER = ("long", *(name for name in READERS if name != "long"))
 
 
 @paused_gc
