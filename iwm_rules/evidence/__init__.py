@@ -197,7 +197,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row,
                                      **extra)
             done.warnings.extend(frame.attrs.get("warnings", ()))
-            done.seen.append(frame[[c for c in ("project", "practice") if c in frame]])
+            done.seen.append(frame)  # its project and practice columns, read only if the file yields nothing
             if project or _has_project_column(name, cols):
                 default = project  # a blank project cell is rejected, never credited to a made-up project
             else:
