@@ -13,7 +13,8 @@ status; a few blank rows; one damaged file per 200), then prints:
   csv, in one process (no validation, no assessment);
 - batch: ``run_batch`` wall time, ratio to the bare read, rows/s, and its stages (find, read
   in workers, merge, facts, engine, scoring, evidence records, portfolio extras, JSON write);
-- peak RSS of this process and of the largest worker (``resource.getrusage``);
+- CPU and peak RSS of this process and of the workers (``resource.getrusage``; the workers are
+  this process's children: the pool forks them);
 - naive baseline: openpyxl (xlsx) or csv-module row iteration with per-row Python matching
   of every work-product pattern, characterizing each project x practice.
 """
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import iwm_rules.assessment as assessment_module  # noqa: E402
 from iwm_rules import load_ruleset  # noqa: E402
 from iwm_rules.batch import run_batch  # noqa: E402
+from iwm_rules.batch_pool import default_jobs  # noqa: E402
 from iwm_rules.exporters import export  # noqa: E402
 from iwm_rules.model import pattern_to_regex  # noqa: E402
 from iwm_rules.synthetic import synthetic_evidence  # noqa: E402
@@ -173,58 +175,6 @@ def timed_stages(stages: dict[str, float], cpu: dict[str, float]) -> None:
         setattr(assessment_module, attr, functools.wraps(original)(wrapper))
 
 
-class DescendantRss:
-    """Peak RSS of the worker processes: sampled from /proc, since pool workers forked by the
-    fork server are not this process's children and getrusage(RUSAGE_CHILDREN) misses them."""
-
-    def __init__(self, every: float = 0.05):
-        import os
-        import threading
-
-        self.pid, self.every = os.getpid(), every
-        self.peak_one = self.peak_sum = 0.0
-        self.cpu: dict[int, float] = {}  # worker pid -> CPU seconds seen (sampled, so a lower bound)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-
-    def _run(self) -> None:
-        import os
-
-        while not self.stop.wait(self.every):
-            parents, rss, ticks = {}, {}, {}
-            for d in Path("/proc").iterdir():
-                if not d.name.isdigit():
-                    continue
-                try:
-                    stat = (d / "stat").read_text()
-                    fields = stat[stat.rindex(")") + 2:].split()
-                    parents[int(d.name)] = int(fields[1])
-                    rss[int(d.name)] = int(fields[21]) * 4096 / 2**20
-                    ticks[int(d.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-                except (OSError, ValueError, IndexError):
-                    continue
-            mine = {self.pid}
-            changed = True
-            while changed:
-                new = {p for p, pp in parents.items() if pp in mine and p not in mine}
-                mine |= new
-                changed = bool(new)
-            kids = [rss.get(p, 0.0) for p in mine if p != self.pid]
-            for p in mine - {self.pid}:
-                self.cpu[p] = max(self.cpu.get(p, 0.0), ticks.get(p, 0.0))
-            if kids:
-                self.peak_one = max(self.peak_one, max(kids))
-                self.peak_sum = max(self.peak_sum, sum(kids) + rss.get(self.pid, 0.0))
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -257,9 +207,13 @@ def main() -> None:
         timed_stages(stages, stage_cpu)
         t = time.perf_counter()
         cpu = resource.getrusage(resource.RUSAGE_SELF)
-        with DescendantRss() as workers:
-            result = run_batch([folder], rulesets, jobs=args.jobs, progress=False, engine=args.engine,
-                               as_of=dt.date(2026, 11, 22))
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # no sampling thread here: a second thread would make the pool start its workers from
+        # the fork server (importing everything again) instead of forking, as the CLI does
+        result = run_batch([folder], rulesets, jobs=args.jobs, progress=False, engine=args.engine,
+                           as_of=dt.date(2026, 11, 22))
+        kids2 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers have exited: counted
+        worker_cpu = kids2.ru_utime + kids2.ru_stime - kids.ru_utime - kids.ru_stime
         t_json, c_json = time.perf_counter(), time.process_time()
         out = export(result.data, Path(tmp) / "portfolio.json", "json")
         t_end = time.perf_counter()
@@ -285,15 +239,15 @@ def main() -> None:
             print(f"  {k:18} {v:7.2f} s  {v / total:6.1%}  {c:>16}")
         cpu2 = resource.getrusage(resource.RUSAGE_SELF)
         main_cpu = cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime
-        print(f"CPU during batch + JSON: main process {main_cpu:.2f} s, workers {sum(workers.cpu.values()):.2f} s "
-              f"(sampled), wall {total:.2f} s")
-        print(f"peak RSS: main process {peak_rss_mb():,.0f} MB, largest worker {workers.peak_one:,.0f} MB, "
-              f"all together at most {workers.peak_sum:,.0f} MB")
+        jobs = args.jobs or default_jobs()
+        print(f"CPU during batch + JSON: main process {main_cpu:.2f} s, workers {worker_cpu:.2f} s, wall {total:.2f} s")
+        print(f"peak RSS: main process {peak_rss_mb():,.0f} MB, largest worker {kids2.ru_maxrss / 1024:,.0f} MB, "
+              f"all together at most {peak_rss_mb() + jobs * kids2.ru_maxrss / 1024:,.0f} MB ({jobs} workers)")
         if not args.no_naive:
             t_naive, c_naive, n = naive(paths, rulesets, args.format)
             print(f"naive baseline ({'csv module' if args.format == 'csv' else 'openpyxl'} rows + per-row matching, "
                   f"{n:,} characterizations): {t_naive:.2f} s (CPU {c_naive:.2f} s); batch/naive wall "
-                  f"{t_naive / total:.2f}x faster, CPU {c_naive / (main_cpu + sum(workers.cpu.values())):.2f}x")
+                  f"{t_naive / total:.2f}x faster, CPU {c_naive / (main_cpu + worker_cpu):.2f}x")
 
 
 if __name__ == "__main__":
