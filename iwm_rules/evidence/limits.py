@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EvidenceFileError
+from .arrays import repeated
 
 _KiB = 2**10
 _MiB = 2**20
@@ -105,7 +106,7 @@ class GridRows(Sequence):
         all None past the last column."""
         index = self._index[start:]
         if j >= len(self._cols):
-            return np.full(len(index), None, dtype=object)
+            return repeated(len(index), None)
         col = self._cols[j]
         return col[index.start:index.stop] if index.step == 1 else col[np.arange(index.start, index.stop, index.step)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .arrays import repeated
 from .columns import map_headers
 from .limits import GridRows
 
@@ -40,7 +41,7 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
 
         data = {name: column(columns[i] if i < width else [None] * n) for i, name in cols.items()}
     start = first_row + header_at + 1
-    data["file"] = np.full(n, file, dtype=object)
-    data["sheet"] = np.full(n, sheet or "", dtype=object)
+    data["file"] = repeated(n, file)
+    data["sheet"] = repeated(n, sheet or "")
     data["row"] = np.arange(start, start + n)
     return pd.DataFrame(data, copy=False)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..ruleset import Catalogue, normalize_practice_key
+from .arrays import repeated
 from .columns import CANONICAL, EVIDENCE_TYPE_VALUES, JUDGED_VALUES, PARTY_VALUES, RECORDED_VALUES, STATUS_VALUES
 
 ACCEPTED_COLUMNS = (
@@ -155,8 +156,8 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project,
     practice_raw = text["practice"]
     norm = fac["practice"].map_text(normalize_practice_key)[keep]
     practice = fac["practice"].map_text(lambda t: catalogue.key_to_id.get(normalize_practice_key(t)))[keep]
-    reuse_via = np.full(m, "", dtype=object)
-    reuse_role = np.full(m, "own", dtype=object)
+    reuse_via = repeated(m, "")
+    reuse_role = repeated(m, "own")
     if external:
         via = pd.isna(practice) & np.isin(norm, list(external))
         for i in np.flatnonzero(via):
@@ -260,7 +261,7 @@ def _rejected_frame(problems: list, rows_kept: pd.DataFrame) -> pd.DataFrame:
     idx = idx[order]
 
     def spread(k: int) -> np.ndarray:
-        parts = [p[k] if isinstance(p[k], np.ndarray) else np.full(len(p[0]), p[k], dtype=object) for p in problems]
+        parts = [p[k] if isinstance(p[k], np.ndarray) else repeated(len(p[0]), p[k]) for p in problems]
         return np.concatenate(parts).astype(object)[order]
 
     return pd.DataFrame({
