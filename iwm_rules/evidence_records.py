@@ -32,6 +32,15 @@ def _date_text(days: np.ndarray) -> list:
     return text.tolist()
 
 
+def _scalar(value):
+    """One value of a column as the records hold it (object columns hold it already)."""
+    if isinstance(value, np.datetime64):
+        return "" if np.isnat(value) else str(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 class EvidenceRecords(Sequence):
     """Read-only sequence of evidence records over column arrays (see the module text)."""
 
@@ -94,7 +103,7 @@ class EvidenceRecords(Sequence):
             i += n
         if not 0 <= i < n:
             raise IndexError("evidence record index out of range")
-        return self._records(slice(i, i + 1))[0]
+        return dict(zip(self._keys, [_scalar(c[i]) for c in self._columns]))
 
     def __iter__(self) -> Iterator[dict]:
         for part in self.chunks():
