@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 
 from ..evidence_records import EvidenceRecords, chunks
+from ..gcpause import paused_gc
 from .splice import Splice
 
 SCHEMA_PATH = Path(__file__).with_name("assessment.schema.json")
@@ -85,6 +86,7 @@ def pieces(data: dict, *, pretty: bool = False, encode=None) -> Iterator[bytes]:
     yield from splice.pieces(encode(doc) + b"\n", encode)
 
 
+@paused_gc  # the records built a chunk at a time are freed by reference counting
 def write(data: dict, path: Path, *, pretty: bool = False) -> None:
     """Write ``dumps(data)`` to ``path`` without building it whole (see the module text)."""
     with open(path, "wb") as fh:
