@@ -22,7 +22,9 @@ SCHEMA_VERSION = "1"
 
 @dataclass
 class Assessment:
-    """The result of one assessment; ``data`` is the JSON document of DESIGN §7."""
+    """The result of one assessment; ``data`` is the JSON document of DESIGN §7 (its
+    ``evidence`` a read-only :class:`~iwm_rules.evidence_records.EvidenceRecords`; write it
+    with ``exporters.json_export``)."""
 
     data: dict
     findings: list[Finding] = field(default_factory=list)

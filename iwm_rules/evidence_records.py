@@ -33,7 +33,7 @@ def _date_text(days: np.ndarray) -> list:
 
 
 def _scalar(value):
-    """One value of a column as the records hold it (object columns hold it already)."""
+    """One value of a date or row column as the records hold it."""
     if isinstance(value, np.datetime64):
         return "" if np.isnat(value) else str(value)
     if isinstance(value, np.integer):
@@ -103,7 +103,7 @@ class EvidenceRecords(Sequence):
             i += n
         if not 0 <= i < n:
             raise IndexError("evidence record index out of range")
-        return dict(zip(self._keys, [_scalar(c[i]) for c in self._columns]))
+        return dict(zip(self._keys, [c[i] if c.dtype == object else _scalar(c[i]) for c in self._columns]))
 
     def __iter__(self) -> Iterator[dict]:
         for part in self.chunks():

@@ -116,10 +116,24 @@ def _file_resources(data: dict, ids: Ids) -> tuple[list[dict], dict[str, str]]:
     return resources, by_path
 
 
-def _evidence(data: dict) -> list[tuple[str, dict]]:
+class _Numbered:
+    """(``ref/i``, record) per record of the top-level list, read afresh each time it is iterated
+    (a result's records are built when read: never all of them at once)."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self):
+        return ((f"ref/{i}", e) for i, e in enumerate(self.items))
+
+
+def _evidence(data: dict):
     """(key, record) per evidence item: the top-level list, or the links of an older result."""
     if data.get("evidence"):
-        return [(f"ref/{i}", e) for i, e in enumerate(data["evidence"])]
+        return _Numbered(data["evidence"])
     seen: dict[str, dict] = {}
     for p in data.get("projects", []):
         for pr in p.get("practices", []):
