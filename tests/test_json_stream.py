@@ -22,6 +22,8 @@ from iwm_rules.exporters.splice import Splice
 from iwm_rules.ruleset import Catalogue
 from iwm_rules.synthetic import synthetic_evidence
 
+from .conftest import FIXTURES
+
 RULESETS = ("cmmi-svc-iwm", "cmmi-svc-wp")
 #: text JSON escapes or orjson keeps verbatim: control characters, quotes, non-BMP, line separators
 AWKWARD = "tab\tnl\ncr\rnul\x00bell\x07 \"q\" back\\slash é 中 😀 𝄞 \u2028\u2029 \x7f </script>"
@@ -170,3 +172,25 @@ def test_writing_a_200k_row_result_never_holds_the_document(tmp_path):
     with open(path, "rb") as fh:
         head = fh.read(4096)
     assert head.startswith(b'{"schema_version":"1"')
+
+
+def test_portfolio_json_is_the_whole_document(tmp_path, monkeypatch):
+    """batch writes portfolio.json and each project's assessment.json with the same streamed writer."""
+    from iwm_rules.api import write_reports
+    from iwm_rules.batch import project_results, run_batch
+
+    from .test_batch import portfolio
+
+    monkeypatch.setattr(json_export, "STREAMED", {"projects": 1, "evidence": 2})
+    folder = tmp_path / "in"
+    portfolio(folder)
+    result = run_batch([folder], [str(FIXTURES / "mini-ruleset.yaml")], jobs=1, progress=False,
+                       as_of=dt.date(2026, 11, 1))
+    data = result.data
+    assert isinstance(data["evidence"], EvidenceRecords) and "portfolio" in data and len(data["projects"]) == 4
+    written = write_reports(data, tmp_path / "out", ["json"], stem="portfolio")
+    assert [p.name for p in written] == ["portfolio.json"]
+    assert written[0].read_bytes() == json_export.dumps(data)
+    for name, one in project_results(data):
+        assert _same_bytes(one, tmp_path) == json_export.dumps({**one, "evidence": list(one["evidence"])})
+        assert {e["project"] for e in one["evidence"]} == {name}
