@@ -135,7 +135,7 @@ def test_splice_places_every_hole_at_its_depth():
 
     for option in (0, orjson.OPT_INDENT_2):
         refill()
-        got = b"".join(splice.pieces(orjson.dumps(doc, option=option), lambda o: orjson.dumps(o, option=option)))
+        got = b"".join(splice.pieces(orjson.dumps(doc, option=option), lambda o, option=option: orjson.dumps(o, option=option)))
         assert got == orjson.dumps(want, option=option)
     for indent, separators in ((None, (",", ":")), (2, None)):
         def encode(obj, indent=indent, separators=separators):
