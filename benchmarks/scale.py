@@ -5,7 +5,8 @@
 Generates the csv once with ``iwm_rules.synthetic`` (kept in the temporary folder between
 runs), then runs each engine in a fresh process so that its peak RSS is its own: load, facts
 (``build_facts`` + ``Facts.records``), engine, scoring, evidence records, the rest of
-``assess`` (levels, team notes, manifest) and the compact JSON encoding (orjson).
+``assess`` (levels, team notes, manifest) and writing assessment.json as the CLI does
+(``exporters.export``: compact, streamed, to a temporary file that is then removed).
 """
 from __future__ import annotations
 
@@ -40,9 +41,8 @@ def generate(rows: int, projects: int) -> Path:
 
 def measure(path: Path, engine: str) -> dict:
     """One assessment of ``path`` in this process; seconds per stage and peak RSS (MiB)."""
-    import orjson
-
     from iwm_rules import assessment, load_evidence, load_ruleset
+    from iwm_rules.exporters import export
     from iwm_rules.facts import Facts
 
     times: dict[str, float] = {}
@@ -69,13 +69,17 @@ def measure(path: Path, engine: str) -> dict:
     result = assessment.assess(rulesets, evidence, as_of=dt.date(2026, 11, 22), engine=engine)
     whole = time.perf_counter() - t
     times["rest of assess"] = whole - sum(v for k, v in times.items() if k != "load")
-    t = time.perf_counter()
-    text = orjson.dumps(result.data)
-    times["json"] = time.perf_counter() - t
+    peak_before_json = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        out = export(result.data, Path(tmp) / "assessment.json", "json")
+        times["json"] = time.perf_counter() - t
+        size = out.stat().st_size
     findings = len(result.findings)
-    return {"engine": engine, "rows": len(evidence.table), "findings": findings, "json_mib": len(text) / 2**20,
+    return {"engine": engine, "rows": len(evidence.table), "findings": findings, "json_mib": size / 2**20,
             "stages": times, "total": sum(times.values()),
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_before_json_mib": peak_before_json}
 
 
 def main() -> None:
@@ -97,7 +101,8 @@ def main() -> None:
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"engine {engine}: {r['rows']:,} rows accepted, {r['findings']:,} findings, "
-              f"JSON {r['json_mib']:.0f} MiB, peak RSS {r['peak_rss_mib']:.0f} MiB")
+              f"JSON {r['json_mib']:.0f} MiB, peak RSS {r['peak_rss_mib']:.0f} MiB "
+              f"({r['peak_rss_before_json_mib']:.0f} MiB before writing the JSON)")
         for k, v in r["stages"].items():
             print(f"  {k:15} {v:7.2f} s")
         print(f"  {'total':15} {r['total']:7.2f} s  -> {r['rows'] / r['total']:,.0f} rows/s")

@@ -5,12 +5,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from . import __version__
 from .engine import Finding, run_rules, select_engine
 from .evidence import Evidence
+from .evidence_records import EvidenceRecords
 from .facts import build_facts
 from .gcpause import paused_gc
 from .levels import levels as rate_levels
@@ -24,7 +22,9 @@ SCHEMA_VERSION = "1"
 
 @dataclass
 class Assessment:
-    """The result of one assessment; ``data`` is the JSON document of DESIGN §7."""
+    """The result of one assessment; ``data`` is the JSON document of DESIGN §7 (its
+    ``evidence`` a read-only :class:`~iwm_rules.evidence_records.EvidenceRecords`; write it
+    with ``exporters.json_export``)."""
 
     data: dict
     findings: list[Finding] = field(default_factory=list)
@@ -61,30 +61,10 @@ def weighted_coverage(projects: list[dict]) -> float | None:
     return adequate / req if req else None
 
 
-#: columns of the top-level ``evidence`` list: one record per accepted item, in the order of
-#: the accepted table; ``work_products[].evidence[].ref`` is an index into it
-EVIDENCE_COLUMNS = ("project", "ruleset", "practice", "practice_raw", "work_product", "evidence_type", "status", "date",
-                    "owner", "party", "location", "notes", "weakness", "file", "sheet", "row", "reuse_via")
-
-
-def evidence_records(evidence: Evidence) -> list[dict]:
-    """Every accepted evidence item as a plain record (dates as ISO text, '' for none)."""
-    t = evidence.table
-    if not len(t):
-        return []
-    keys = [c for c in EVIDENCE_COLUMNS if c in t]
-    cols = []
-    for c in keys:
-        if c == "date":
-            days = pd.to_datetime(t["date"]).to_numpy(dtype="datetime64[D]")  # NaT stays NaT
-            text = np.datetime_as_string(days, unit="D").astype(object)
-            text[np.isnat(days)] = ""
-            cols.append(text.tolist())
-        elif c == "row":
-            cols.append(t["row"].astype(int).tolist())
-        else:
-            cols.append(t[c].to_numpy(dtype=object).tolist())
-    return [dict(zip(keys, values)) for values in zip(*cols)]
+def evidence_records(evidence: Evidence) -> EvidenceRecords:
+    """Every accepted evidence item as a record (dates as ISO text, '' for none), read lazily
+    from the accepted table's columns (see :mod:`iwm_rules.evidence_records`)."""
+    return EvidenceRecords.from_table(evidence.table)
 
 
 def catalogue_records(rulesets: list[Ruleset]) -> list[dict]:

@@ -318,11 +318,13 @@ def project_results(data: dict):
     evidence records (``ref`` indexes renumbered), the files it came from with their rejected
     rows and warnings, and the organization level computed over that one project.
     """
+    from .evidence_records import column, take
     from .scoring import aggregate, rate_goal
 
+    records = data.get("evidence") or []
     by_project: dict[str, list[int]] = defaultdict(list)
-    for i, e in enumerate(data.get("evidence", [])):
-        by_project[e["project"]].append(i)
+    for i, name in enumerate(column(records, "project") if records else ()):
+        by_project[name].append(i)
     files = {f["path"]: f for f in data["input"]["files"]}
     rejected_by_file: dict[str, list] = defaultdict(list)
     for r in data["input"]["rejected"]:
@@ -334,7 +336,7 @@ def project_results(data: dict):
     for p in data["projects"]:
         old = by_project.get(p["project"], [])
         new_ref = {o: n for n, o in enumerate(old)}
-        evidence = [data["evidence"][o] for o in old]
+        evidence = take(records, old)
         practices = []
         for pr in p["practices"]:
             pr = dict(pr)
@@ -343,7 +345,7 @@ def project_results(data: dict):
             if "other_evidence" in pr:
                 pr["other_evidence"] = [_reref(e, new_ref) for e in pr["other_evidence"]]
             practices.append(pr)
-        touched = sorted({e["file"] for e in evidence}, key=_path_key)
+        touched = sorted(set(column(evidence, "file")) if evidence else (), key=_path_key)
         org_practices, goal_chars = [], defaultdict(list)
         for pr in practices:
             char, judgment = aggregate([pr["characterization"]])

@@ -63,6 +63,7 @@ def test_evidence_csv_reads_back_as_evidence(samples):
 
 def test_formula_triggers_are_prefixed(tmp_path):
     data = api.run_assessment([injection_csv(tmp_path / "in.csv")], rulesets=["cmmi-svc-iwm"], as_of=AS_OF).to_dict()
+    data["evidence"] = list(data["evidence"])  # the result's records are read-only: edit a list of them
     for rec, text in zip(data["evidence"], INJECTIONS):  # exact texts, tab and CR included
         rec.update(project=f"{text} project", work_product=f"{text} defined process", notes=f"{text} note",
                    weakness=f"{text} weakness")

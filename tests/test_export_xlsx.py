@@ -64,6 +64,7 @@ def injected(tmp_path_factory):
     data = api.run_assessment([injection_csv(folder / "evidence.csv")], rulesets=["cmmi-svc-iwm"],
                               as_of=AS_OF).to_dict()
     assert len(data["evidence"]) == len(INJECTIONS)
+    data["evidence"] = list(data["evidence"])  # the result's records are read-only: edit a list of them
     for rec, text in zip(data["evidence"], INJECTIONS):  # in the order of the input rows
         assert rec["notes"] == f"{text} note".strip()
         rec.update(project=f"{text} project", work_product=f"{text} defined process", notes=f"{text} note",

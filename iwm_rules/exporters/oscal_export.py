@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import view
+from .splice import Splice
 from .labels import MEANING
 
 #: namespace of this project's OSCAL props
@@ -32,7 +33,9 @@ OSCAL_VERSION = "1.2.1"
 _ROOT = uuid.uuid5(uuid.NAMESPACE_URL, NS)
 #: above this many evidence items the file is written compact, one observation at a time
 STREAM_OVER = 10_000
-_OBSERVATIONS = "\u0000observations\u0000"  # placeholder in the skeleton, never a real value
+#: observations encoded at once when streaming
+OBSERVATION_CHUNK = 2_000
+_OBSERVATIONS = "observations"  # placeholder in the skeleton, replaced before it is encoded
 _STATE = {"FI": ("satisfied", "pass"), "LI": ("satisfied", "pass"), "PI": ("not-satisfied", "fail"),
           "NI": ("not-satisfied", "fail"), "NY": ("not-satisfied", "other"), "NA": ("not-satisfied", "other")}
 
@@ -113,10 +116,24 @@ def _file_resources(data: dict, ids: Ids) -> tuple[list[dict], dict[str, str]]:
     return resources, by_path
 
 
-def _evidence(data: dict) -> list[tuple[str, dict]]:
+class _Numbered:
+    """(``ref/i``, record) per record of the top-level list, read afresh each time it is iterated
+    (a result's records are built when read: never all of them at once)."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self):
+        return ((f"ref/{i}", e) for i, e in enumerate(self.items))
+
+
+def _evidence(data: dict):
     """(key, record) per evidence item: the top-level list, or the links of an older result."""
     if data.get("evidence"):
-        return [(f"ref/{i}", e) for i, e in enumerate(data["evidence"])]
+        return _Numbered(data["evidence"])
     seen: dict[str, dict] = {}
     for p in data.get("projects", []):
         for pr in p.get("practices", []):
@@ -288,14 +305,21 @@ def write(data: dict, path: Path) -> None:
         Path(path).write_bytes(orjson.dumps(build(data), option=orjson.OPT_INDENT_2))
         return
     doc, observations = _skeleton(data)
-    head, sep, tail = orjson.dumps(doc).partition(orjson.dumps([_OBSERVATIONS]))
+    result = doc["assessment-results"]["results"][0]
+    splice = Splice()
+    if "observations" in result:
+        result["observations"] = splice.hole(batched(observations, OBSERVATION_CHUNK))
     with open(path, "wb") as fh:
-        fh.write(head)
-        if sep:
-            fh.write(b"[")
-            for i, obs in enumerate(observations):
-                if i:
-                    fh.write(b",")
-                fh.write(orjson.dumps(obs))
-            fh.write(b"]")
-        fh.write(tail)
+        fh.writelines(splice.pieces(orjson.dumps(doc), orjson.dumps))
+
+
+def batched(items, size: int):
+    """Lists of at most ``size`` items of an iterator."""
+    part = []
+    for item in items:
+        part.append(item)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part

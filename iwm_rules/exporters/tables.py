@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from ..evidence.columns import REPORT_INPUT_COLUMNS, REPORT_USE_COLUMNS
+from ..evidence_records import column
 from .labels import CMMI_V2, ORDER
 
 #: long-layout column names: the Evidence sheet / evidence.csv can be read back by ``assess``
@@ -130,7 +131,7 @@ def disagreement_rows(data: dict) -> Iterator[tuple]:
 def evidence_links(data: dict) -> list[list[tuple]]:
     """For each record of the top-level ``evidence`` list, the places it served:
     (project, practice, work product name or '' for other evidence, link entry)."""
-    links: list[list[tuple]] = [[] for _ in data.get("evidence") or ()]
+    links: list[list[tuple]] = [[] for _ in range(len(data.get("evidence") or ()))]
     for p in data["projects"]:
         for pr in p["practices"]:
             for w in pr["work_products"]:
@@ -207,8 +208,9 @@ def finding_rows(data: dict) -> Iterator[tuple]:
     work product (found through the gap with the same message), else every row of the practice."""
     evidence = data.get("evidence") or []
     own: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, rec in enumerate(evidence):
-        own[(rec["project"], rec["practice"])].append(i)
+    if evidence:
+        for i, key in enumerate(zip(column(evidence, "project"), column(evidence, "practice"))):
+            own[key].append(i)
     for p in data["projects"]:
         for pr in p["practices"]:
             if not pr["findings"]:
