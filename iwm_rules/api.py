@@ -99,7 +99,7 @@ def assess_loaded(evidence, selected: list, *, auto: bool, extra: tuple = (), ta
 
 def report_data(result: Assessment, *, scale: str = "scampi") -> dict:
     """The plain records every exporter reads: the JSON result, relabelled for ``scale``."""
-    data = result.to_dict()
+    data = result.data
     return relabel(data) if scale == "cmmi-v2" else data
 
 

@@ -38,7 +38,11 @@ class Assessment:
         return self.data["organization"]
 
     def to_dict(self) -> dict:
-        return self.data
+        """The JSON document as plain Python data (``evidence`` a list of dicts: ``json.dumps``
+        works on it). Exporters read ``data`` directly, which builds evidence records only as
+        they are written."""
+        evidence = self.data.get("evidence")
+        return self.data if isinstance(evidence, list) or evidence is None else {**self.data, "evidence": list(evidence)}
 
     def coverage(self) -> float | None:
         """Overall coverage (the result's ``coverage`` key, see :func:`weighted_coverage`)."""

@@ -55,7 +55,8 @@ class BatchResult:
         return self.assessment.projects
 
     def to_dict(self) -> dict:
-        return self.assessment.data
+        """The portfolio document as plain Python data (see :meth:`Assessment.to_dict`)."""
+        return self.assessment.to_dict()
 
     def coverage(self) -> float | None:
         return self.assessment.coverage()

@@ -52,4 +52,4 @@ def export_sample_data():
 
     data_dir = Path(__file__).parent / "data"
     files = sorted((ROOT / "evidence_samples").glob("*.[cx]*")) + [data_dir / "hostile-evidence.csv"]
-    return api.run_assessment(files, as_of=dt.date(2026, 11, 30), tailoring=data_dir / "tailoring-export.yaml").to_dict()
+    return api.run_assessment(files, as_of=dt.date(2026, 11, 30), tailoring=data_dir / "tailoring-export.yaml").data

@@ -126,7 +126,7 @@ def result():
     from .conftest import ROOT
 
     files = sorted((ROOT / "evidence_samples").glob("*.[cx]*"))
-    return api.run_assessment(files, as_of=dt.date(2026, 11, 30)).to_dict()
+    return api.run_assessment(files, as_of=dt.date(2026, 11, 30)).data
 
 
 def test_every_reader_sees_the_same_whether_records_or_a_list(result):
@@ -141,3 +141,14 @@ def test_every_reader_sees_the_same_whether_records_or_a_list(result):
     assert mine == theirs and len(mine) > 1
     for name, one in mine:
         assert one["evidence"] and {e["project"] for e in one["evidence"]} == {name}
+
+
+def test_to_dict_is_plain_json_data():
+    """``Assessment.to_dict()`` is plain data for any JSON library: the same document the file holds."""
+    from .conftest import ROOT
+
+    files = sorted((ROOT / "evidence_samples").glob("*.[cx]*"))
+    assessment = api.run_assessment(files, as_of=dt.date(2026, 11, 30))
+    plain = assessment.to_dict()
+    assert isinstance(plain["evidence"], list) and isinstance(assessment.data["evidence"], EvidenceRecords)
+    assert json.loads(json.dumps(plain, default=str)) == json.loads(dumps(assessment.data))

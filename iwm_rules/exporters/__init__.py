@@ -140,7 +140,7 @@ def export(assessment, path, fmt: str | None = None, **options) -> Path:
     ``options`` (e.g. ``pretty=True``) go to the writers whose ``write`` takes them; other
     writers ignore them, so one set of options serves ``-f all``.
     """
-    data = assessment.to_dict() if hasattr(assessment, "to_dict") else assessment
+    data = assessment if isinstance(assessment, dict) else assessment.data
     path = Path(path)
     fmt = fmt or SUFFIX_TO_FORMAT.get(path.suffix.lower())
     if fmt not in FORMATS or fmt not in available_formats():
