@@ -12,6 +12,7 @@ from .evidence_records import EvidenceRecords
 from .facts import build_facts
 from .gcpause import paused_gc
 from .levels import levels as rate_levels
+from .memory import release_free_memory
 from .model import Mapping, Ruleset, Tailoring
 from .recorded import attach as attach_team_notes
 from .ruleset import bridge_notes, load_mappings, load_ruleset, load_standard_rules, load_tailoring
@@ -127,6 +128,7 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
     else:
         maps = tuple(mappings)
     facts = build_facts(rulesets, evidence.table, tailoring=tailoring, as_of=as_of, mappings=maps, scopes=scopes)
+    release_free_memory()  # each stage's temporaries go back to the system, not into the next stage's peak
     rules = list(load_standard_rules())
     for rs in rulesets:
         rules.extend(rs.rules)
@@ -134,7 +136,9 @@ def assess(rulesets, evidence: Evidence, *, tailoring: Tailoring | str | Path | 
             rules.extend(p.rules)
     chosen = select_engine(engine)
     findings = run_rules(rules, facts.records(), backend=chosen.backend)
+    release_free_memory()
     projects, organization = score(rulesets, facts, findings)
+    release_free_memory()
     for p in projects:
         p["levels"] = rate_levels(p["goals"])
     organization["levels"] = rate_levels(organization["goals"], organization["practices"])

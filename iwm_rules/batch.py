@@ -31,6 +31,7 @@ from .batch_pool import EXECUTORS, TASK_TIMEOUT, FilePart, ReadJob, read_all
 from .errors import EvidenceError, EvidenceFileError
 from .evidence import Evidence, FileReport
 from .evidence.names import project_variants
+from .memory import release_free_memory
 from .evidence.table import ACCEPTED_COLUMNS, REJECTED_COLUMNS
 
 EVIDENCE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -157,6 +158,8 @@ def run_batch(paths, rulesets=None, *, jobs: int | None = None, progress=None, e
         timings["read"] = time.perf_counter() - t
         t = time.perf_counter()
         evidence, failed = merge_parts(files, parts, crashed)
+        del parts
+        release_free_memory()
         evidence.bridge = bridge_usage(evidence.table, job)
         timings["merge"] = time.perf_counter() - t
         t = time.perf_counter()

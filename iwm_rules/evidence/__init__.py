@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import EvidenceFileError
 from ..gcpause import paused_gc
+from ..memory import release_free_memory
 from ..model import Mapping, Ruleset
 from ..ruleset import Catalogue, normalize_practice_key
 from . import bridge as bridging
@@ -214,9 +215,12 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         warnings.append(done)  # its warnings take this place once its sheets are validated
         pending.extend(file_sheets)
     table, rej = _validate_sheets(pending, catalogue, external, br, off_bridge)
+    del pending
     for done in reports:
         if not done.report.rows_accepted and done.seen:
             done.report.found = _found(done.seen, br, off_bridge)
+        done.seen = []
+    release_free_memory()  # the raw cells and candidate frames are gone: their pages go back to the system
     warnings = [w for item in warnings for w in (_flat(item.warnings) if isinstance(item, _FileDone) else [item])]
     warnings.extend(project_variants(table))
     return Evidence(table=table, rejected=rej, files=[d.report for d in reports], errors=errors, warnings=warnings,
