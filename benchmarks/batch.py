@@ -10,7 +10,8 @@ status; a few blank rows; one damaged file per 200), then prints:
 
 - files, rows, projects;
 - bare read: python-calamine ``to_python()`` per workbook / pandas C-engine ``read_csv`` per
-  csv, in one process (no validation, no assessment);
+  csv, in one process (no validation, no assessment); generation and bare read run in one child
+  process and the batch in another, so the batch's peak RSS is its own;
 - batch: ``run_batch`` wall time, ratio to the bare read, rows/s, and its stages (find, read
   in workers, merge, facts, engine, scoring, evidence records, portfolio extras, JSON write);
 - CPU and peak RSS of this process and of the workers (``resource.getrusage``; the workers are
@@ -24,8 +25,10 @@ import argparse
 import csv
 import datetime as dt
 import functools
+import json
 import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -188,66 +191,96 @@ def main() -> None:
     ap.add_argument("-j", "--jobs", type=int, default=None)
     ap.add_argument("--engine", default="auto", choices=["auto", "durable", "python"])
     ap.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    ap.add_argument("--prepare", help=argparse.SUPPRESS)  # child process: generate into this folder, bare-read it
+    ap.add_argument("--measure", help=argparse.SUPPRESS)  # child process: run the batch over this folder
+    ap.add_argument("--prepared", help=argparse.SUPPRESS)  # [rows, bare seconds, bare CPU seconds]
     args = ap.parse_args()
-    rulesets = [load_ruleset("cmmi-svc-iwm"), load_ruleset("cmmi-svc-wp")]
+    if args.prepare:
+        folder = Path(args.prepare)
+        rulesets = [load_ruleset("cmmi-svc-iwm"), load_ruleset("cmmi-svc-wp")]
+        rows = make_portfolio(folder, rulesets, rows=args.rows, projects=args.projects, files=args.files,
+                              fmt=args.format)
+        print(json.dumps([rows, *bare_read(sorted(folder.iterdir()), args.format)]))
+        return
+    if args.measure:
+        rows, bare, bare_cpu = json.loads(args.prepared)
+        measure(args, Path(args.measure), rows, bare, bare_cpu)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "portfolio"
         folder.mkdir()
         t = time.perf_counter()
-        rows = make_portfolio(folder, rulesets, rows=args.rows, projects=args.projects, files=args.files, fmt=args.format)
+        # generated and bare-read in one child process, measured in another: each peak RSS is its own
+        common = ["--format", args.format, "--rows", str(args.rows), "--projects", str(args.projects),
+                  "--files", str(args.files)]
+        child = subprocess.run([sys.executable, __file__, "--prepare", str(folder), *common],
+                               check=True, capture_output=True, text=True)
+        rows, bare, bare_cpu = json.loads(child.stdout.strip().splitlines()[-1])
         paths = sorted(folder.iterdir())
         size = sum(p.stat().st_size for p in paths) / 2**20
         print(f"portfolio: {len(paths)} {args.format} files ({size:.1f} MiB), {rows:,} rows, {args.projects:,} projects; "
-              f"generated in {time.perf_counter() - t:.1f} s")
-        bare, bare_cpu = bare_read(paths, args.format)
-        print(f"bare read ({'pandas C engine' if args.format == 'csv' else 'python-calamine'}, one process): "
-              f"{bare:.2f} s (CPU {bare_cpu:.2f} s), {rows / bare:,.0f} rows/s")
-        stages: dict[str, float] = {}
-        stage_cpu: dict[str, float] = {}
-        timed_stages(stages, stage_cpu)
-        t = time.perf_counter()
-        cpu = resource.getrusage(resource.RUSAGE_SELF)
-        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-        # no sampling thread here: a second thread would make the pool start its workers from
-        # the fork server (importing everything again) instead of forking, as the CLI does
-        result = run_batch([folder], rulesets, jobs=args.jobs, progress=False, engine=args.engine,
-                           as_of=dt.date(2026, 11, 22))
-        kids2 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers have exited: counted
-        worker_cpu = kids2.ru_utime + kids2.ru_stime - kids.ru_utime - kids.ru_stime
-        t_json, c_json = time.perf_counter(), time.process_time()
-        out = export(result.data, Path(tmp) / "portfolio.json", "json")
-        t_end = time.perf_counter()
-        stage_cpu["json write"] = time.process_time() - c_json
-        total = t_end - t
-        d = result.data
-        acc = sum(f["rows_accepted"] for f in d["input"]["files"])
-        rej = sum(f["rows_rejected"] for f in d["input"]["files"])
-        skp = sum(f["rows_skipped"] for f in d["input"]["files"])
-        print(f"batch (-j {args.jobs or 'all cores'}, engine {d['manifest']['engine']['name']}): {total:.2f} s "
-              f"= {total / bare:.1f}x the bare read, {rows / total:,.0f} rows/s; {len(d['projects']):,} projects, "
-              f"{acc:,} accepted + {rej:,} rejected + {skp:,} skipped rows, {len(result.failed_files)} failed file(s); "
-              f"portfolio.json {out.stat().st_size / 2**20:.1f} MiB")
-        tm = dict(result.timings)
-        breakdown = {"find + rulesets": tm["find"], "read (workers)": tm["read"], "merge": tm["merge"]}
-        breakdown.update(stages)
-        breakdown["assess, other"] = tm["assess"] - sum(stages.values())
-        breakdown["portfolio extras"] = tm["portfolio"]
-        breakdown["json write"] = t_end - t_json
-        print(f"  {'stage':18} {'wall':>9}  {'share':>6}  {'main-process CPU':>16}")
-        for k, v in breakdown.items():
-            c = f"{stage_cpu[k]:7.2f} s" if k in stage_cpu else ""
-            print(f"  {k:18} {v:7.2f} s  {v / total:6.1%}  {c:>16}")
-        cpu2 = resource.getrusage(resource.RUSAGE_SELF)
-        main_cpu = cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime
-        jobs = args.jobs or default_jobs()
-        print(f"CPU during batch + JSON: main process {main_cpu:.2f} s, workers {worker_cpu:.2f} s, wall {total:.2f} s")
-        print(f"peak RSS: main process {peak_rss_mb():,.0f} MB, largest worker {kids2.ru_maxrss / 1024:,.0f} MB, "
-              f"all together at most {peak_rss_mb() + jobs * kids2.ru_maxrss / 1024:,.0f} MB ({jobs} workers)")
-        if not args.no_naive:
-            t_naive, c_naive, n = naive(paths, rulesets, args.format)
-            print(f"naive baseline ({'csv module' if args.format == 'csv' else 'openpyxl'} rows + per-row matching, "
-                  f"{n:,} characterizations): {t_naive:.2f} s (CPU {c_naive:.2f} s); batch/naive wall "
-                  f"{t_naive / total:.2f}x faster, CPU {c_naive / (main_cpu + worker_cpu):.2f}x")
+              f"generated and read in {time.perf_counter() - t:.1f} s", flush=True)
+        extra = (["-j", str(args.jobs)] if args.jobs else []) + ["--engine", args.engine] + \
+            (["--no-naive"] if args.no_naive else [])
+        subprocess.run([sys.executable, __file__, "--measure", str(folder), "--prepared",
+                        json.dumps([rows, bare, bare_cpu]), *common, *extra], check=True)
+
+
+def measure(args, folder: Path, rows: int, bare: float, bare_cpu: float) -> None:
+    """The batch over the prepared portfolio, in a fresh process (its workers are its only children)."""
+    rulesets = [load_ruleset("cmmi-svc-iwm"), load_ruleset("cmmi-svc-wp")]
+    paths = sorted(folder.iterdir())
+    out_dir = tempfile.TemporaryDirectory()
+    tmp = out_dir.name
+    print(f"bare read ({'pandas C engine' if args.format == 'csv' else 'python-calamine'}, one process): "
+          f"{bare:.2f} s (CPU {bare_cpu:.2f} s), {rows / bare:,.0f} rows/s")
+    stages: dict[str, float] = {}
+    stage_cpu: dict[str, float] = {}
+    timed_stages(stages, stage_cpu)
+    t = time.perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # no sampling thread here: a second thread would make the pool start its workers from
+    # the fork server (importing everything again) instead of forking, as the CLI does
+    result = run_batch([folder], rulesets, jobs=args.jobs, progress=False, engine=args.engine,
+                       as_of=dt.date(2026, 11, 22))
+    kids2 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers have exited: counted
+    worker_cpu = kids2.ru_utime + kids2.ru_stime - kids.ru_utime - kids.ru_stime
+    t_json, c_json = time.perf_counter(), time.process_time()
+    out = export(result.data, Path(tmp) / "portfolio.json", "json")
+    t_end = time.perf_counter()
+    stage_cpu["json write"] = time.process_time() - c_json
+    total = t_end - t
+    d = result.data
+    acc = sum(f["rows_accepted"] for f in d["input"]["files"])
+    rej = sum(f["rows_rejected"] for f in d["input"]["files"])
+    skp = sum(f["rows_skipped"] for f in d["input"]["files"])
+    print(f"batch (-j {args.jobs or 'all cores'}, engine {d['manifest']['engine']['name']}): {total:.2f} s "
+          f"= {total / bare:.1f}x the bare read, {rows / total:,.0f} rows/s; {len(d['projects']):,} projects, "
+          f"{acc:,} accepted + {rej:,} rejected + {skp:,} skipped rows, {len(result.failed_files)} failed file(s); "
+          f"portfolio.json {out.stat().st_size / 2**20:.1f} MiB")
+    tm = dict(result.timings)
+    breakdown = {"find + rulesets": tm["find"], "read (workers)": tm["read"], "merge": tm["merge"]}
+    breakdown.update(stages)
+    breakdown["assess, other"] = tm["assess"] - sum(stages.values())
+    breakdown["portfolio extras"] = tm["portfolio"]
+    breakdown["json write"] = t_end - t_json
+    print(f"  {'stage':18} {'wall':>9}  {'share':>6}  {'main-process CPU':>16}")
+    for k, v in breakdown.items():
+        c = f"{stage_cpu[k]:7.2f} s" if k in stage_cpu else ""
+        print(f"  {k:18} {v:7.2f} s  {v / total:6.1%}  {c:>16}")
+    cpu2 = resource.getrusage(resource.RUSAGE_SELF)
+    main_cpu = cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime
+    jobs = args.jobs or default_jobs()
+    print(f"CPU during batch + JSON: main process {main_cpu:.2f} s, workers {worker_cpu:.2f} s, wall {total:.2f} s")
+    print(f"peak RSS: main process {peak_rss_mb():,.0f} MB, largest worker {kids2.ru_maxrss / 1024:,.0f} MB, "
+          f"all together at most {peak_rss_mb() + jobs * kids2.ru_maxrss / 1024:,.0f} MB ({jobs} workers)")
+    if not args.no_naive:
+        t_naive, c_naive, n = naive(paths, rulesets, args.format)
+        print(f"naive baseline ({'csv module' if args.format == 'csv' else 'openpyxl'} rows + per-row matching, "
+              f"{n:,} characterizations): {t_naive:.2f} s (CPU {c_naive:.2f} s); batch/naive wall "
+              f"{t_naive / total:.2f}x faster, CPU {c_naive / (main_cpu + worker_cpu):.2f}x")
+    out_dir.cleanup()
 
 
 if __name__ == "__main__":
