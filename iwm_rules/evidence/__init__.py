@@ -410,13 +410,13 @@ def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_
     """Say why each skipped row of a sheet was skipped (blank, placeholder or heading)."""
     placeholders = placeholder_rows - used
     blank_candidates = candidates - used - placeholders
+    # only the rows that are not candidates are looked at (above the header, mostly)
+    numbers = sheet.first_row + np.arange(len(sheet.rows))
+    outside = np.flatnonzero(~np.isin(numbers, np.fromiter(candidates, dtype=np.int64, count=len(candidates))))
     if isinstance(sheet.rows, GridRows):  # a csv read into columns: no Python per row
-        numbers = sheet.first_row + np.arange(len(sheet.rows))
-        outside = ~np.isin(numbers, np.fromiter(candidates, dtype=np.int64, count=len(candidates)))
-        blank_others = int((sheet.rows.blank() & outside).sum())
+        blank_others = int(sheet.rows.blank()[outside].sum())
     else:
-        blank_others = sum(1 for i, r in enumerate(sheet.rows)
-                           if sheet.first_row + i not in candidates and all(v is None or v == "" for v in r))
+        blank_others = sum(1 for i in outside.tolist() if all(v is None or v == "" for v in sheet.rows[i]))
     others = len(sheet.rows) - len(candidates)
     counts["placeholder"] += len(placeholders)
     counts["blank"] += len(blank_candidates) + blank_others

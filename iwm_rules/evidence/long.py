@@ -29,19 +29,23 @@ def candidate_frame(rows: list[list], header_at: int, cols: dict[int, str], *, f
     if isinstance(rows, GridRows):  # a csv read into columns: take them as they are
         data = {name: rows.column(i, header_at + 1) for i, name in cols.items()}
     else:
-        width = max(map(len, body), default=0)
-        if min(map(len, body), default=0) != width:  # ragged rows are padded with None
-            body = [r + [None] * (width - len(r)) for r in body]
-        columns = list(zip(*body)) if body else []
-
-        def column(values) -> np.ndarray:
-            out = np.empty(n, dtype=object)  # never inferred: a cell keeps the type it was read with
-            out[:] = values
-            return out
-
-        data = {name: column(columns[i] if i < width else [None] * n) for i, name in cols.items()}
+        grid = _object_grid(body)
+        width = grid.shape[1]
+        data = {name: grid[:, i] if i < width else repeated(n, None) for i, name in cols.items()}
     start = first_row + header_at + 1
     data["file"] = repeated(n, file)
     data["sheet"] = repeated(n, sheet or "")
-    data["row"] = np.arange(start, start + n)
-    return pd.DataFrame(data, copy=False)
+    frame = pd.DataFrame(data, dtype=object, copy=False)  # cells keep the type they were read with
+    frame["row"] = np.arange(start, start + n)
+    return frame
+
+
+def _object_grid(rows: list[list]) -> np.ndarray:
+    """Rows as a 2-D object array, short rows padded with None (pandas' C routine when present)."""
+    if not rows:
+        return np.empty((0, 0), dtype=object)
+    try:
+        from pandas._libs.lib import to_object_array
+    except ImportError:  # pragma: no cover - a pandas without it: the public, slower way
+        return pd.DataFrame(rows, dtype=object).to_numpy()
+    return to_object_array(rows)
