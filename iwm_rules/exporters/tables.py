@@ -195,18 +195,33 @@ def evidence_rows(data: dict) -> Iterator[tuple]:
 
 # ---- findings -----------------------------------------------------------------------------------------------
 
-def _place(rec: dict | None, entry: dict) -> str:
-    src = rec or entry
+def _place(src: dict) -> str:
     where = src.get("file", "")
     if src.get("sheet"):
         where += f" [{src['sheet']}]"
     return f"{where} row {src.get('row', '?')}"
 
 
+class _Places:
+    """Where each evidence record came from ("file [sheet] row N"), from three columns read once
+    (an evidence list of a million records is never turned into dicts for this)."""
+
+    def __init__(self, evidence):
+        self.n = len(evidence)
+        self.file, self.sheet, self.row = ([column(evidence, k) for k in ("file", "sheet", "row")] if self.n
+                                           else ([], [], []))
+
+    def __call__(self, ref: int, entry: dict) -> str:
+        if ref >= self.n:  # an older result: the link carries its own place
+            return _place(entry)
+        return _place({"file": self.file[ref], "sheet": self.sheet[ref], "row": self.row[ref]})
+
+
 def finding_rows(data: dict) -> Iterator[tuple]:
     """One row per finding (FINDING_COLUMNS) with the evidence rows it came from: those of its
     work product (found through the gap with the same message), else every row of the practice."""
     evidence = data.get("evidence") or []
+    place = _Places(evidence)
     own: dict[tuple[str, str], list[int]] = defaultdict(list)
     if evidence:
         for i, key in enumerate(zip(column(evidence, "project"), column(evidence, "practice"))):
@@ -224,8 +239,7 @@ def finding_rows(data: dict) -> Iterator[tuple]:
             for f in pr["findings"]:
                 wp = gap_wp.get(f["message"])
                 entries = {e["ref"]: e for e in by_wp.get(wp, ())} if wp else refs
-                rows = "\n".join(_place(evidence[r] if r < len(evidence) else None, e)
-                                 for r, e in sorted(entries.items())) or "no evidence rows"
+                rows = "\n".join(place(r, e) for r, e in sorted(entries.items())) or "no evidence rows"
                 yield (p["project"], pr["ruleset"], pr["practice"], pr["goal"], f["rule"], f["kind"], f["severity"],
                        f["message"], rows)
 
