@@ -211,7 +211,8 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
     Cells are not converted one by one: downstream code treats '' like None and whole floats
     like ints, and gigantic text was refused by the XML scan before calamine ran. So the only
     per-row work here is the blank-row test, which keeps a sheet of a million empty formatted
-    rows cheap.
+    rows cheap; for a sheet read at once whose rows are all as wide, only the blank rows at
+    its edges are tested.
 
     ``iter_rows`` yields rows from spreadsheet row 1 (leading empty rows padded) but columns
     only from the first used column; the row offset is derived from ``start``/``height`` so
@@ -229,8 +230,19 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
     # so a sheet of a million formatted empty rows never sits in memory at once
     cells = (sheet.height or 0) * (sheet.width or 0)
     source = sheet.to_python(skip_empty_area=True) if cells <= _EAGER_CELLS else sheet.iter_rows()
+    if isinstance(source, list) and source and min(map(len, source)) == max(map(len, source)):
+        # every row as wide as the others: only the blank rows at the edges need looking at
+        # (a blank row inside is already a row of '', as the loop below would make it)
+        first_idx = next((i for i, row in enumerate(source) if not _blank(row)), -1)
+        if first_idx < 0:
+            return [], 1
+        last_idx = next(i for i in range(len(source) - 1, -1, -1) if not _blank(source[i]))
+        if last_idx - first_idx + 1 > max_rows:
+            _too_many_rows(name, sheet_name, max_rows)
+        offset = start[0] + sheet.height - len(source)
+        return source[first_idx:last_idx + 1], first_idx + offset + 1
     for idx, row in enumerate(source):
-        if (not row or row[0] == "") and row.count("") == len(row):  # most rows start with a value
+        if _blank(row):
             if first_idx >= 0:
                 pending += 1
             continue
@@ -241,18 +253,25 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
             pending = 0
         rows.append(row)
         if len(rows) > max_rows:
-            raise LimitExceededError(
-                name,
-                f"sheet {sheet_name!r} has more than {max_rows} rows, over the row limit; "
-                "if the file is genuine, raise the limit",
-                "max_rows",
-            )
+            _too_many_rows(name, sheet_name, max_rows)
     if first_idx < 0:
         return [], 1
     # python-calamine 0.9 pads, so idx is the absolute row index and offset is 0; were the
     # leading empty rows not yielded, idx would count from ``start`` and offset corrects it.
     offset = start[0] + sheet.height - (idx + 1)
     return rows, first_idx + offset + 1
+
+
+def _blank(row: list) -> bool:
+    return (not row or row[0] == "") and row.count("") == len(row)  # most rows start with a value
+
+
+def _too_many_rows(name: str, sheet_name: str, max_rows: int):
+    raise LimitExceededError(
+        name,
+        f"sheet {sheet_name!r} has more than {max_rows} rows, over the row limit; if the file is genuine, raise the limit",
+        "max_rows",
+    )
 
 
 def _fill_merged(rows: list[list], ranges, row0: int, col0: int, name: str, sheet_name: str,
