@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from .assessment import Assessment, assess
@@ -29,8 +30,11 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
                    engine: str = "auto", mappings_file: Path | None = None, limits=None,
                    input_warnings: list[dict] | None = None,
                    apply_to: str | tuple[str, ...] | None = None, bridge: bool = True,
-                   legend_file: Path | None = None, options: dict | None = None) -> Assessment:
+                   legend_file: Path | None = None, options: dict | None = None,
+                   progress: Callable[[str], None] | None = None) -> Assessment:
     """Load, assess and return. Any unreadable file raises (nothing is assessed from half the input).
+
+    ``progress(message)`` is told what the run is doing before each long stage.
 
     A file reached more than once in ``files`` is read once, with a warning in
     ``input.warnings`` (after ``input_warnings``, the warnings of an earlier path check).
@@ -43,9 +47,11 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
     ``apply_to``: process areas a generic ruleset is applied to (default: its own list, or the
     tailoring file's ``applies_to``). ``options``: recorded in the run manifest.
     """
+    say = progress or (lambda message: None)
     files, duplicates = unique_files(files)
     selected, auto = select_rulesets(rulesets or [], resolve_areas(apply_to, tailoring))
     extra = load_mappings(mappings_file) if mappings_file else ()
+    say(f"reading {len(files)} evidence file(s)")
     evidence = load_evidence(files, selected, project=project, layout=layout, mappings=extra, limits=limits,
                              **evidence_options(bridge, legend_file))
     if evidence.errors:
@@ -53,6 +59,8 @@ def run_assessment(files: list[Path], *, rulesets: list | None = None, tailoring
     empty = [f for f in evidence.files if f.layout == "none"]
     if empty:
         raise EvidenceError([no_table_error(f) for f in empty])
+    say(f"assessing {evidence.table['project'].nunique() if len(evidence.table) else 0:,} project(s) "
+        f"from {len(evidence.table):,} evidence item(s)")
     result = assess_loaded(evidence, selected, auto=auto, extra=extra, tailoring=tailoring, as_of=as_of, reuse=reuse,
                            engine=engine, options=options)
     result.data["input"].setdefault("warnings", [])[:0] = [*(input_warnings or ()), *duplicates]

@@ -46,6 +46,7 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     from .exporters import summary
 
     _engine_choice(engine)
+    say = _stage_messages()
     files, duplicates = paths.unique_files(expand_inputs(evidence, outdir=outdir))
     out = check_outdir(outdir, formats)
     for w in duplicates:
@@ -58,13 +59,15 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
                                     limits=_limits(max_uncompressed_mb, max_ratio),
                                     options=result_options(fail_under, scale, layout, project, mappings_file,
                                                            max_uncompressed_mb, max_ratio, no_bridge=no_bridge,
-                                                           legend_file=legend_file, apply_to=apply_to))
+                                                           legend_file=legend_file, apply_to=apply_to),
+                                    progress=say)
     except EvidenceError as exc:
         raise InputError("; ".join(_with_option(e) for e in exc.errors)) from None
     except IwmRulesError as exc:
         raise InputError(str(exc)) from None
     data = api.report_data(result, scale=scale)
     warn_unused_apply_to(apply_to, data)
+    say(f"writing {len(formats)} report format(s) to {out}")
     written = write_reports(data, out, formats, pretty=pretty)
     where = out / "assessment.json" if "json" in formats else "assessment.json (written with -f json)"
     text = summary.render(data, scale=scale, json_name=str(where))
@@ -84,6 +87,14 @@ def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_un
     if fail_under is not None and (cov is None or cov * 100 < fail_under):
         click.echo(f"coverage {0 if cov is None else cov * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(EXIT_FAIL_UNDER)
+
+
+def _stage_messages():
+    """On a terminal, what a long run is doing goes to stderr, one line per stage; elsewhere
+    (pipes, files, CI logs) nothing is added."""
+    if not sys.stderr.isatty():
+        return lambda message: None
+    return lambda message: click.echo(f"iwm-rules: {printable(message)} ...", err=True)
 
 
 main.add_command(batch)

@@ -1,6 +1,7 @@
 """`iwm-rules assess` end to end on real files: exit codes, messages, the JSON an auditor reads."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -200,3 +201,28 @@ def test_control_and_bidi_characters_are_escaped_on_the_terminal_only(tmp_path):
     res = CliRunner().invoke(main, ["assess", str(tmp_path / "missing\x1b[31m\u202e.csv"), "-o", str(out)])
     assert res.exit_code == 3
     assert res.output.strip() == f"error: {tmp_path}/missing\\x1b[31m\\u202e.csv: file not found"
+
+
+def test_long_runs_say_what_they_do_on_a_terminal_only(tmp_path, monkeypatch):
+    """On a terminal each stage is announced on stderr; piped output gets nothing extra."""
+    import io
+
+    from iwm_rules import api, cli
+
+    seen = []
+    sample = ROOT / "evidence_samples" / "borealis-partial.csv"
+    api.run_assessment([sample], as_of=dt.date(2026, 11, 30), progress=seen.append)
+    assert seen[0] == "reading 1 evidence file(s)" and seen[1].startswith("assessing 1 project(s) from ")
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", terminal)
+    cli._stage_messages()("reading 3 evidence file(s)")
+    assert terminal.getvalue() == "iwm-rules: reading 3 evidence file(s) ...\n"
+    monkeypatch.undo()
+    result = CliRunner().invoke(main, ["assess", str(sample), "-o", str(tmp_path / "out"), "--as-of", "2026-11-30",
+                                       "-f", "json"])
+    assert result.exit_code == 0 and "iwm-rules:" not in result.output, result.output
