@@ -1,0 +1,95 @@
+"""What a rule means on a fact, the same in both evaluators: absent fields, ``exists``, list
+operators on what is not a list, messages naming fields, finding defaults."""
+from __future__ import annotations
+
+import pytest
+
+from iwm_rules.engine import durable_backend, python_backend, run_rules
+from iwm_rules.engine import signatures
+from iwm_rules.model import Rule
+
+BACKENDS = ["python"] + (["durable"] if durable_backend.available() else [])
+
+#: A has every field, B lacks them all, C has ``parties`` as text instead of a list
+FACTS = [
+    {"type": "practice", "project": "A", "ruleset": "r", "practice": "p", "n": 3, "s": "x", "parties": ["customer"]},
+    {"type": "practice", "project": "B", "ruleset": "r", "practice": "p"},
+    {"type": "practice", "project": "C", "ruleset": "r", "practice": "p", "n": 5, "s": "y", "parties": "customer"},
+]
+
+
+def _fired(when, backend, facts=FACTS, then=None):
+    rule = Rule(id="t", on="practice", when=when, then=then or {"kind": "weakness", "message": "m"}, origin="test")
+    return sorted(f.project for f in run_rules([rule], [dict(f) for f in facts], backend=backend))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("when,expected", [
+    ({"field": "s", "op": "exists"}, ["A", "C"]),
+    ({"field": "s", "op": "exists", "value": True}, ["A", "C"]),
+    ({"field": "s", "op": "exists", "value": False}, ["B"]),
+    ({"not": {"field": "s", "op": "exists"}}, ["B"]),
+    ({"not": {"field": "s", "op": "exists", "value": False}}, ["A", "C"]),
+    ({"any": [{"field": "s", "op": "exists", "value": False}, {"field": "n", "op": "gt", "value": 4}]}, ["B", "C"]),
+], ids=["exists", "exists-true", "exists-false", "not-exists", "not-exists-false", "any-absent-or-large"])
+def test_exists_and_its_negation_select_facts_with_and_without_the_field(backend, when, expected):
+    assert _fired(when, backend) == expected
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op,value", [("eq", 3), ("ne", 4), ("lt", 9), ("le", 9), ("gt", 0), ("ge", 0),
+                                      ("in", [3, 5]), ("not_in", [7, 8])])
+def test_a_comparison_on_a_field_the_fact_lacks_never_fires(backend, op, value):
+    """``n ne 4`` or ``n not_in [7, 8]`` holds for A and C, not for B, which has no ``n`` at all."""
+    assert _fired({"field": "n", "op": op, "value": value}, backend) == (["A"] if op == "eq" else ["A", "C"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op,value,expected", [("contains", "customer", ["A"]), ("not_contains", "provider", ["A"]),
+                                               ("contains", "provider", []), ("not_contains", "customer", [])])
+def test_list_operators_hold_only_on_lists(backend, op, value, expected):
+    """B has no ``parties`` and C has it as text: neither contains, nor lacks, anything."""
+    assert _fired({"field": "parties", "op": op, "value": value}, backend) == expected
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_messages_show_the_facts_fields_and_leave_unknown_names_as_written(backend):
+    facts = [{"type": "practice", "project": "A", "ruleset": "r", "practice": "p1", "owner": "", "parties": []},
+             {"type": "practice", "project": "B", "ruleset": "r", "practice": "p2", "owner": "Svc manager",
+              "parties": ["customer", "provider"]}]
+    rule = Rule(id="t", on="practice", when={"field": "type", "op": "eq", "value": "practice"}, origin="test",
+                then={"kind": "info", "message": "{practice} owned by {owner}, parties {parties}; {no_such_field}"})
+    found = run_rules([rule], facts, backend=backend)
+    assert [f.message for f in found] == ["p1 owned by none, parties none; {no_such_field}",
+                                          "p2 owned by Svc manager, parties customer, provider; {no_such_field}"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_finding_takes_its_kind_severity_and_gap_from_the_rule_or_the_defaults(backend):
+    fact = {"type": "work_product", "project": "A", "ruleset": "r", "practice": "p", "work_product": "w", "n": 1}
+    when = {"field": "n", "op": "eq", "value": 1}
+    rules = [Rule(id="bare", on="work_product", when=when, then={"kind": "weakness", "message": "m"}, origin="rs"),
+             Rule(id="gap", on="work_product", when=when, origin="rs",
+                  then={"kind": "gap", "severity": "minor", "gap": "missing_work_product", "message": "m"}),
+             Rule(id="info", on="work_product", when=when, then={"kind": "info", "message": "m"}, origin="rs")]
+    found = run_rules(rules, [fact], backend=backend)
+    assert [(f.rule, f.origin, f.kind, f.severity, f.gap, f.work_product) for f in found] == [
+        ("bare", "rs", "weakness", "major", "weakness", "w"),
+        ("gap", "rs", "gap", "minor", "missing_work_product", "w"),
+        ("info", "rs", "info", "major", None, "w")]
+
+
+def test_the_evaluator_refuses_a_condition_form_it_does_not_know():
+    """A compiled form the plain-Python evaluator cannot read is an error, never a silent 'false'."""
+    fact = {"type": "practice", "s": "x", "parties": ["x"]}
+    with pytest.raises(ValueError, match=r"unsupported condition '\$mt'"):
+        python_backend.evaluate({"$mt": {"s": "x"}}, fact)
+    with pytest.raises(ValueError, match=r"unsupported item condition \{'\$mt': 'x'\}"):
+        python_backend.evaluate({"$iany": {"parties": {"$mt": "x"}}}, fact)
+    assert python_backend.evaluate({"$iany": {"parties": {"$i": "x"}}}, fact)
+    assert not python_backend.evaluate({"$iall": {"parties": {"$neq": {"$i": "x"}}}}, fact)
+
+
+def test_signatures_tell_mappings_apart_by_their_values_and_types():
+    facts = [{"m": {"a": 1}}, {"m": {"a": 2}}, {"m": {"a": True}}, {"m": {"a": 1}}, {"m": {"b": 1}}, {"m": {}}]
+    assert signatures.group(facts, ("m",)) == ([0, 1, 2, 4, 5], [0, 1, 2, 0, 3, 4])
