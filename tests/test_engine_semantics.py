@@ -93,3 +93,20 @@ def test_the_evaluator_refuses_a_condition_form_it_does_not_know():
 def test_signatures_tell_mappings_apart_by_their_values_and_types():
     facts = [{"m": {"a": 1}}, {"m": {"a": 2}}, {"m": {"a": True}}, {"m": {"a": 1}}, {"m": {"b": 1}}, {"m": {}}]
     assert signatures.group(facts, ("m",)) == ([0, 1, 2, 4, 5], [0, 1, 2, 0, 3, 4])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_doubled_braces_in_a_rulesets_messages_are_literal_braces(tmp_path, backend):
+    """docs/ruleset-format.md: ``{{`` and ``}}`` write one brace, also in a message with no placeholder."""
+    from iwm_rules import load_ruleset
+
+    from .conftest import FIXTURES
+
+    messages = ["set {{owner}} for {practice}", "closing }} only", "opening {{ only", "plain text"]
+    rules = "".join(f"  - id: m{i}\n    on: practice\n    when: {{field: n_artifacts, op: eq, value: 0}}\n"
+                    f"    then: {{kind: info, message: '{m}'}}\n" for i, m in enumerate(messages))
+    path = tmp_path / "braces.yaml"
+    path.write_text((FIXTURES / "mini-ruleset.yaml").read_text().replace("rules:\n", "rules:\n" + rules, 1))
+    fact = {"type": "practice", "project": "A", "ruleset": "mini", "practice": "M.SP1.1", "n_artifacts": 0, "owner": ""}
+    found = run_rules([r for r in load_ruleset(path).rules if r.id.startswith("m")], [fact], backend=backend)
+    assert [f.message for f in found] == ["set {owner} for M.SP1.1", "closing } only", "opening { only", "plain text"]
