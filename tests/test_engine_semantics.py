@@ -90,9 +90,25 @@ def test_the_evaluator_refuses_a_condition_form_it_does_not_know():
     assert not python_backend.evaluate({"$iall": {"parties": {"$neq": {"$i": "x"}}}}, fact)
 
 
-def test_signatures_tell_mappings_apart_by_their_values_and_types():
-    facts = [{"m": {"a": 1}}, {"m": {"a": 2}}, {"m": {"a": True}}, {"m": {"a": 1}}, {"m": {"b": 1}}, {"m": {}}]
-    assert signatures.group(facts, ("m",)) == ([0, 1, 2, 4, 5], [0, 1, 2, 0, 3, 4])
+@pytest.mark.parametrize("column,expected", [
+    ([{"a": 1}, {"a": 2}, {"a": True}, {"a": 1}, {"b": 1}, {}], [0, 1, 2, 0, 3, 4]),   # mappings
+    ([1, True, 1, True], [0, 1, 0, 1]),                                         # two scalar types, no list
+    ([[1], [True], [1]], [0, 1, 0]),                                            # lists of non-text items
+    ([["x"], None, ["x", "y"], ["x"]], [0, 1, 2, 0]),                           # lists of text, one empty value
+], ids=["mappings", "int-and-bool", "lists-of-numbers", "lists-of-text"])
+def test_signatures_tell_values_apart_by_value_and_type(column, expected):
+    """Facts share a signature only when the field holds equal values of the same type (1 is not True)."""
+    facts = [{"m": v} for v in column] + [{}]
+    reps, sig_of = signatures.group(facts, ("m",))
+    assert sig_of == expected + [max(expected) + 1]
+    assert reps == [sig_of.index(s) for s in range(len(reps))]
+
+
+def test_a_compiled_form_signatures_cannot_read_is_an_error():
+    with pytest.raises(ValueError, match=r"unsupported condition '\$mt'"):
+        signatures.condition_fields({"$and": [{"type": "practice"}, {"$mt": {"s": "x"}}]}, set())
+    assert signatures.condition_fields({"$and": [{"type": "practice"}, {"$or": [{"$neq": {"n": 1}}, {"__re0": True}]}]},
+                                       set()) == {"type", "n", "__re0"}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
