@@ -4,7 +4,10 @@ fresh process builds its host once; the engine's errors name what to do."""
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import signal
 import sys
+import time
 from collections import OrderedDict
 
 import pytest
@@ -176,3 +179,34 @@ def test_the_recorded_durable_rules_version_is_the_installed_distribution(monkey
 
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
     assert durable_backend.version() == "unknown"
+
+
+@needs_durable
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (batch workers are forked)")
+def test_a_worker_forked_while_the_engine_is_busy_can_run_rules():
+    """A batch worker forked while another thread of the parent holds the engine lock must not
+    wait for a lock no thread of the child will ever release."""
+    rules = list(load_standard_rules())
+    read_end, write_end = os.pipe()
+    with durable_backend._LOCK:          # as if a parent thread were in the middle of a run
+        pid = os.fork()
+        if pid == 0:                     # the worker
+            try:
+                found = run_rules(rules, _missing_facts(2), backend="durable")
+                os.write(write_end, ",".join(f.project for f in found).encode())
+            finally:
+                os._exit(0)
+    os.close(write_end)
+    deadline, status = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked worker hung on the engine lock")
+    assert os.waitstatus_to_exitcode(status) == 0
+    with os.fdopen(read_end, "rb") as fh:
+        assert fh.read().decode() == "P0,P1"
