@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import platform
 import signal
 import sys
 import time
@@ -210,3 +211,60 @@ def test_a_worker_forked_while_the_engine_is_busy_can_run_rules():
     assert os.waitstatus_to_exitcode(status) == 0
     with os.fdopen(read_end, "rb") as fh:
         assert fh.read().decode() == "P0,P1"
+
+
+def test_an_unknown_engine_name_says_where_it_came_from_and_what_to_use(monkeypatch):
+    monkeypatch.delenv("IWM_RULES_ENGINE", raising=False)
+    with pytest.raises(eng.EngineChoiceError) as err:
+        eng.select_engine("durabel")
+    assert str(err.value) == "--engine='durabel' is not an engine; use one of auto, durable, python"
+
+
+@pytest.mark.parametrize("from_env", [False, True], ids=["option", "environment"])
+def test_durable_where_it_cannot_import_tells_how_to_choose_another_engine(monkeypatch, from_env):
+    monkeypatch.setattr(durable_backend, "available", lambda: False)
+    if from_env:
+        monkeypatch.setenv("IWM_RULES_ENGINE", "Durable ")
+    else:
+        monkeypatch.delenv("IWM_RULES_ENGINE", raising=False)
+    with pytest.raises(eng.EngineChoiceError) as err:
+        eng.select_engine("auto" if from_env else "durable")
+    why = f"durable_rules cannot be imported on Python {platform.python_version()}; use --engine python (or auto)"
+    assert str(err.value) == why + (" or unset IWM_RULES_ENGINE" if from_env else "")
+
+
+def test_the_fallback_records_the_python_version_that_ran_the_rules(monkeypatch):
+    monkeypatch.delenv("IWM_RULES_ENGINE", raising=False)
+    monkeypatch.setattr(durable_backend, "available", lambda: False)
+    chosen = eng.select_engine()
+    assert chosen.as_record() == {"name": "python", "version": platform.python_version()} and chosen.warning
+
+
+def test_the_plain_python_evaluator_needs_no_durable_rules(monkeypatch):
+    """With durable_rules unimportable, ``--engine python`` (and ``auto``) still find everything."""
+    monkeypatch.delenv("IWM_RULES_ENGINE", raising=False)
+    monkeypatch.setitem(sys.modules, "durable", None)
+    monkeypatch.setitem(sys.modules, "durable.engine", None)
+    monkeypatch.setattr(durable_backend, "_state", {"host": None, "run": None, "rulesets": OrderedDict()})
+    rules = list(load_standard_rules())
+    for backend in ("python", "auto"):
+        assert [f.project for f in run_rules(rules, _missing_facts(2), backend=backend)] == ["P0", "P1"]
+    assert durable_backend._state["host"] is None
+
+
+@needs_durable
+def test_the_default_engine_is_durable_rules_unless_the_environment_says_otherwise(monkeypatch):
+    monkeypatch.delenv("IWM_RULES_ENGINE", raising=False)
+    assert eng.select_engine().name == "durable_rules" and eng.choose_backend() == "durable"
+    spy = Spy(monkeypatch)
+    assert [f.project for f in run_rules(list(load_standard_rules()), _missing_facts(1))] == ["P0"]
+    assert spy.batches
+    monkeypatch.setenv("IWM_RULES_ENGINE", "python")
+    assert eng.select_engine().name == "python" and eng.choose_backend() == "python"
+
+
+def test_a_rule_built_without_a_message_gives_an_empty_message():
+    rule = Rule(id="t", on="practice", when={"field": "n", "op": "eq", "value": 1}, then={"kind": "info"}, origin="test")
+    (f,) = run_rules([rule], [{"type": "practice", "project": "A", "ruleset": "r", "practice": "p", "n": 1}],
+                     backend="python")
+    assert f.message == ""

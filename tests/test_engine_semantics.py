@@ -126,3 +126,74 @@ def test_doubled_braces_in_a_rulesets_messages_are_literal_braces(tmp_path, back
     fact = {"type": "practice", "project": "A", "ruleset": "mini", "practice": "M.SP1.1", "n_artifacts": 0, "owner": ""}
     found = run_rules([r for r in load_ruleset(path).rules if r.id.startswith("m")], [fact], backend=backend)
     assert [f.message for f in found] == ["set {owner} for M.SP1.1", "closing } only", "opening { only", "plain text"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_practice_rule_fires_only_on_its_practice_and_a_ruleset_rule_only_in_its_ruleset(tmp_path, backend):
+    from iwm_rules import load_ruleset
+
+    from .conftest import FIXTURES
+
+    text = (FIXTURES / "mini-ruleset.yaml").read_text()
+    text = text.replace("rules:\n", "rules:\n  - {id: in-mini, on: practice, when: {field: n_artifacts, op: eq, value: 0},"
+                                    " then: {kind: info, message: 'mini {practice}'}}\n", 1)
+    text = text.replace('        guidance: ["Plan in increments the team can commit to."]\n',
+                        '        guidance: ["Plan in increments the team can commit to."]\n        rules:\n'
+                        "          - {id: on-sp11, on: practice, when: {field: n_artifacts, op: eq, value: 0},"
+                        " then: {kind: info, message: 'sp11 {practice}'}}\n", 1)
+    path = tmp_path / "scoped.yaml"
+    path.write_text(text)
+    rs = load_ruleset(path)
+    rules = [r for r in rs.rules if r.id == "in-mini"] + [r for p in rs.practices for r in p.rules]
+    assert [r.id for r in rules] == ["in-mini", "on-sp11"]
+    facts = [{"type": "practice", "project": "A", "ruleset": rid, "practice": pid, "n_artifacts": 0}
+             for rid in ("mini", "other") for pid in ("M.SP1.1", "M.SP1.2")]
+    found = run_rules(rules, facts, backend=backend)
+    assert [(f.rule, f.ruleset, f.practice) for f in found] == [
+        ("in-mini", "mini", "M.SP1.1"), ("on-sp11", "mini", "M.SP1.1"), ("in-mini", "mini", "M.SP1.2")]
+
+
+#: one fact per combination of two conditions: a = n > 0, b = s == "x"
+AB_FACTS = [{"type": "practice", "project": f"{int(a)}{int(b)}", "ruleset": "r", "practice": "p",
+             "n": 1 if a else 0, "s": "x" if b else "y"} for a in (False, True) for b in (False, True)]
+A, B = {"field": "n", "op": "gt", "value": 0}, {"field": "s", "op": "eq", "value": "x"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("when,holds", [
+    ({"not": {"all": [A, B]}}, lambda a, b: not (a and b)),
+    ({"not": {"any": [A, B]}}, lambda a, b: not (a or b)),
+    ({"not": {"all": [A, {"not": B}]}}, lambda a, b: not a or b),
+    ({"all": [A, B]}, lambda a, b: a and b),
+    ({"any": [A, B]}, lambda a, b: a or b),
+], ids=["not-all", "not-any", "not-all-with-not", "all", "any"])
+def test_negated_all_and_any_hold_exactly_where_the_plain_ones_do_not(backend, when, holds):
+    expected = [f"{int(a)}{int(b)}" for a in (False, True) for b in (False, True) if holds(a, b)]
+    assert _fired(when, backend, facts=AB_FACTS) == expected
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("when,expected", [
+    ({"field": "s", "op": "in", "value": ["x"]}, ["A"]),
+    ({"field": "s", "op": "not_in", "value": ["x"]}, ["C"]),
+    ({"not": {"field": "s", "op": "in", "value": ["x"]}}, ["C"]),
+    ({"field": "n", "op": "matches", "value": ".*"}, []),           # a number is not text: never matches
+    ({"field": "s", "op": "matches", "value": "[xy]"}, ["A", "C"]),
+], ids=["in-one", "not-in-one", "not-in-one-negated", "matches-on-a-number", "matches"])
+def test_one_value_lists_and_matches_on_what_is_not_text(backend, when, expected):
+    assert _fired(when, backend) == expected
+
+
+def test_the_compiler_refuses_what_it_cannot_compile():
+    """Rules built in code (not loaded and checked from a file) get a clear error from the compiler."""
+    from iwm_rules.engine.compiler import compile_condition
+
+    with pytest.raises(ValueError, match="operator 'between' cannot be negated"):
+        compile_condition({"not": {"field": "n", "op": "between", "value": 1}})
+    with pytest.raises(ValueError, match="unknown operator 'between'"):
+        compile_condition({"field": "n", "op": "between", "value": 1})
+    for op in ("in", "not_in"):
+        with pytest.raises(ValueError, match=f"operator '{op}' needs a non-empty list"):
+            compile_condition({"field": "s", "op": op, "value": []})
+    # on its own (no rule set to collect into), a regex still becomes a true/false attribute
+    assert compile_condition({"field": "s", "op": "matches", "value": "x"}) == {"__re0": True}

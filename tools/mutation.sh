@@ -13,7 +13,8 @@
 # mutant only against the fast tests listed in pyproject.toml (for engine/ also the engine's
 # tests, durable_rules variants included), and a wall-clock limit of MUTATION_TIMEOUT seconds
 # (default 3600). A whole engine run took ~35 min on a busy 2-core machine (MUTATION_TIMEOUT=2700).
-# Score = killed (or timed out) / mutants checked; a mutant no test reaches counts as not killed.
+# Score = killed (failed, timed out or crashed the test process) / mutants checked; a mutant no
+# test reaches in-process (mutmut's "no tests") counts as not killed.
 # Survivors: `cd $MUTATION_DIR && python -m mutmut results`, then `python -m mutmut show NAME`.
 set -euo pipefail
 
@@ -61,7 +62,7 @@ for meta in sorted(Path("mutants").rglob("*.py.meta")):
     codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
     counts = Counter(status_by_exit_code[c] for c in codes.values())
     checked = sum(n for s, n in counts.items() if s not in ("not checked", "skipped"))
-    killed = counts["killed"] + counts["timeout"]
+    killed = counts["killed"] + counts["timeout"] + counts["segfault"]
     other = checked - killed - counts["survived"]
     score = f"{100 * killed / checked:.1f}%" if checked else "-"
     name = str(meta.relative_to("mutants"))[: -len(".meta")]
