@@ -268,3 +268,12 @@ def test_a_rule_built_without_a_message_gives_an_empty_message():
     (f,) = run_rules([rule], [{"type": "practice", "project": "A", "ruleset": "r", "practice": "p", "n": 1}],
                      backend="python")
     assert f.message == ""
+
+
+@needs_durable
+def test_an_unseen_fact_refused_on_its_own_is_retried_in_a_clean_session(monkeypatch):
+    spy = Spy(monkeypatch, drop_last=True, refuse_single=1)
+    found = run_rules(list(load_standard_rules()), _missing_facts(2), backend="durable")
+    assert sorted(f.project for f in found) == ["P0", "P1"] and [i for i, _ in spy.singles] == ["1", "1"]
+    (batch_sid,), (alone_sid,) = {s for _, s in spy.batches[0]}, {s for _, s in spy.singles}
+    assert spy.deleted == [batch_sid, alone_sid, alone_sid]   # after the chunk, after the refusal, after the retry
