@@ -1,6 +1,7 @@
 """The durable_rules evaluator's own duties: every fact asserted once, in bounded chunks, each
 in a session that is deleted afterwards; refused or unseen facts retried on their own; a
-fresh process builds its host once; the engine's errors name what to do."""
+fresh process builds its host once; which engine runs (``--engine``, ``IWM_RULES_ENGINE``,
+durable_rules unimportable), and errors that name what to do."""
 from __future__ import annotations
 
 import importlib.metadata
