@@ -12,7 +12,7 @@
 # module. The run is bounded: one mutant at a time by default (MUTATION_JOBS=2 for two), each
 # mutant only against the fast tests listed in pyproject.toml (for engine/ also the engine's
 # tests, durable_rules variants included), and a wall-clock limit of MUTATION_TIMEOUT seconds
-# (default 3600). A whole engine run took ~35 min on a busy 2-core machine (MUTATION_TIMEOUT=2700).
+# (default 3600). A whole engine run took 12-30 min on a busy 2-core machine (MUTATION_TIMEOUT=2700).
 # Score = killed (failed, timed out or crashed the test process) / mutants checked; a mutant no
 # test reaches in-process (mutmut's "no tests") counts as not killed.
 # Survivors: `cd $MUTATION_DIR && python -m mutmut results`, then `python -m mutmut show NAME`.
