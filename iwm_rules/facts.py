@@ -73,6 +73,11 @@ class Facts:
         """Every fact as a plain dict (what the engine asserts): work products, then practices."""
         return self.wp_records() + self.practice_records()
 
+    def forget_records(self) -> None:
+        """Drop the cached fact dicts (scoring, their last reader, frees each project's as it goes);
+        asked for again, they are built anew."""
+        self._wp_records = self._practice_records = None
+
 
 def column_values(column: pd.Series) -> list:
     """A column as Python values (numpy scalars inside object columns unwrapped), as

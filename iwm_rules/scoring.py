@@ -10,9 +10,12 @@ from collections import defaultdict
 
 from .engine import Finding
 from .facts import Facts
+from .memory import release_free_memory
 from .model import Practice, Ruleset
 
 RATED = ("FI", "LI", "PI", "NI")
+#: projects scored between two hand-backs of freed memory (their fact dicts) to the system
+RELEASE_EVERY = 1000
 
 ACTIONS = {
     "missing_work_product": "Produce '{name}' and record it in the evidence with its status and date.",
@@ -91,6 +94,7 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
     for rec in facts.wp_records():
         wp_facts[(rec["project"], rec["practice"])].append(rec)
     pfacts = {(r["project"], r["practice"]): r for r in facts.practice_records()}
+    facts.forget_records()  # from here each project's fact dicts live only until it is scored
     tailored = {(r["project"], r["practice"]): r for r in facts.tailored.to_dict("records")}
 
     projects_out = []
@@ -105,6 +109,8 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
                 key = (project, practice.id)
                 rec = _practice_record(rs, practice, key, pfacts, tailored, wp_facts, links, by_practice, wp_names,
                                        wp_weights, actions)
+                pfacts.pop(key, None)
+                wp_facts.pop(key, None)
                 prac_out.append(rec)
                 goal_chars[(rs.id, practice.goal)].append(rec["characterization"])
                 org_instances[(rs.id, practice.id)].append(rec["characterization"])
@@ -113,6 +119,8 @@ def score(rulesets: list[Ruleset], facts: Facts, findings: list[Finding]) -> tup
         goals = [{"ruleset": r, "goal": g, "rating": rate_goal(c)} for (r, g), c in goal_chars.items()]
         projects_out.append({"project": project, "coverage": round(adequate_total / req_total, 4) if req_total else None,
                              "practices": prac_out, "goals": goals})
+        if len(projects_out) % RELEASE_EVERY == 0:
+            release_free_memory()  # the scored projects' fact dicts: their pages back to the system
     org_practices, org_goal_chars = [], defaultdict(list)
     for rs in rulesets:
         for practice in rs.practices:

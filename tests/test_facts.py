@@ -277,3 +277,22 @@ def test_a_reused_copy_that_matches_nothing_there_is_other_evidence(tmp_path, pr
     assert got["O.EQ"]["characterization"] == "PI"
     (other,) = got["O.EQ"]["other_evidence"]
     assert (other["ref"], other["role"]) == (0, "full") and other["reused_via"].startswith("mapping M.SP1.1 -> O.EQ")
+
+
+def test_forgotten_fact_records_are_built_again_the_same_and_scoring_frees_them(tmp_path, probed):
+    """Scoring drops the cached fact dicts (each project's are freed once it is scored); anyone
+    asking for the records afterwards gets them built anew, equal to the first ones."""
+    from iwm_rules.engine import run_rules
+    from iwm_rules.facts import build_facts
+    from iwm_rules.scoring import score
+
+    path = _csv(tmp_path / "e.csv", [art("A", "M.SP1.1", "Work plan"), art("B", "M.SP1.1", "Schedule", status="draft"),
+                           aff("B", "M.SP1.2", "Interview")])
+    facts = build_facts(probed[:1], load_evidence([path], probed[:1]).table, as_of=AS_OF)
+    first = facts.records()
+    findings = run_rules([r for rs in probed[:1] for r in rs.rules], first, backend="python")
+    projects, _ = score(probed[:1], facts, findings)
+    assert facts._wp_records is None and facts._practice_records is None
+    again = facts.records()
+    assert again == first and again[0] is not first[0]
+    assert [p["project"] for p in projects] == ["A", "B"]
