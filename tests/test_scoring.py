@@ -378,3 +378,34 @@ def test_each_inadequate_evidence_reference_says_why(tmp_path, mini_ruleset):
                 for w in pr["work_products"] for e in w["evidence"]}
     assert issue_of == {"Work plan v1": "not approved", "Work plan v0": "stale",
                         "Work plan draft 2023": "not approved, stale", "Schedule": None}
+
+
+def test_scoring_lets_go_of_each_projects_facts_once_it_is_scored(tmp_path, mini_ruleset, monkeypatch):
+    """A big run scores project after project: the fact dicts of a scored project are held by
+    nothing of scoring's any more, and the freed memory is handed back every RELEASE_EVERY projects."""
+    import sys
+
+    from iwm_rules import scoring
+    from iwm_rules.engine import run_rules
+    from iwm_rules.facts import build_facts
+
+    rows = [art(p, "M.SP1.1", "Work plan") for p in ("A", "B", "C")] + [aff("B", "M.SP1.2")]
+    facts = build_facts([mini_ruleset], load_evidence([_csv(tmp_path / "e.csv", rows)], [mini_ruleset]).table,
+                        as_of=AS_OF)
+    records = facts.records()
+    mine = {p: [r for r in records if r["project"] == p] for p in ("A", "B", "C")}
+    findings = run_rules([r for r in mini_ruleset.rules], records, backend="python")
+    del records
+    held = []
+
+    def release():  # called after each project (RELEASE_EVERY = 1): how many hold that project's facts?
+        project = "ABC"[len(held)]
+        held.append(max(sys.getrefcount(r) for r in mine[project]))
+
+    monkeypatch.setattr(scoring, "RELEASE_EVERY", 1)
+    monkeypatch.setattr(scoring, "release_free_memory", release)
+    projects, _ = scoring.score([mini_ruleset], facts, findings)
+    assert [p["project"] for p in projects] == ["A", "B", "C"]
+    control = [{}]  # a dict held by one list only, counted the same way
+    alone = max(sys.getrefcount(r) for r in control)
+    assert held == [alone] * 3
