@@ -340,3 +340,40 @@ def test_a_hostile_row_reference_is_a_file_error_not_a_crash(tmp_path, iwm):
             zout.writestr(info, data)
     ev = load_evidence([bad], iwm)
     assert len(ev.errors) == 1 and "cell limit" in ev.errors[0].message
+
+
+# --------------------------------------------------------------------------- values in columns no field reads
+
+def test_values_in_columns_no_field_reads_are_named_in_a_warning(tmp_path, iwm):
+    """A column whose header names no field ("Reviewer comment") or that has no header at all is
+    not read; when it holds values the user is told which columns, with their letters, and how
+    many cells. Row-number columns are not worth a warning; the rows themselves are read as usual."""
+    path = _xlsx(tmp_path / "kit.xlsx", [
+        ["No.", "Project", "Practice", "Work product", "Status", "Date", "Reviewer comment", None],
+        [1, "Atlas", "IWM SP1.1", "Defined process", "approved", "2026-10-01", "checked by QA", "see annex"],
+        [2, "Atlas", "IWM SP1.2", "Work estimates", "approved", "2026-10-01", None, "draft 2 in SharePoint"],
+        [3, "Atlas", "IWM SP1.3", "Equipment list", "approved", "2026-10-01", "", None],
+    ])
+    ev = load_evidence([path], iwm)
+    assert len(ev.table) == 3 and len(ev.rejected) == 0
+    unread = [w for w in ev.warnings if w.get("kind") == "unread_column"]
+    assert len(unread) == 1
+    message = unread[0]["message"]
+    assert message.startswith("sheet 'Evidence', header row 1: values in columns no field is read from: ")
+    assert "G 'Reviewer comment' (1 cell(s))" in message and "H (no header, 2 cell(s))" in message
+    assert "'No.'" not in message
+    # the same file through the command: the warning reaches assessment.json
+    res, data = _assess(tmp_path, path)
+    assert res.exit_code == 0, res.output
+    assert any(w.get("kind") == "unread_column" for w in data["input"]["warnings"])
+
+
+def test_a_report_read_back_as_evidence_gives_no_unread_column_warning(tmp_path):
+    """The columns a report adds after the evidence columns (what each item served) are known
+    not to be evidence: reading evidence.csv back warns about none of them."""
+    out = tmp_path / "first"
+    sample = Path(__file__).resolve().parent.parent / "evidence_samples" / "borealis-partial.csv"
+    assert CliRunner().invoke(main, ["assess", str(sample), "-o", str(out), "-f", "csv", "--as-of", "2026-11-30"]).exit_code == 0
+    again = run_assessment([out / "evidence.csv"], as_of=AS_OF)
+    assert not [w for w in again.data["input"]["warnings"] if w.get("kind") == "unread_column"]
+    assert len(again.data["evidence"]) == 10

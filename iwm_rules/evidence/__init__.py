@@ -198,6 +198,8 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
             frame = READERS[name][1](sheet.rows, at, cols, file=str(path), sheet=sheet.sheet, first_row=sheet.first_row,
                                      **extra)
             done.warnings.extend(frame.attrs.get("warnings", ()))
+            if name == "long" and not own:
+                done.warnings.extend(_unread_warning(sheet.rows, at, cols, where, in_sheet))
             done.seen.append(frame)  # its project and practice columns, read only if the file yields nothing
             if project or _has_project_column(name, cols):
                 default = project  # a blank project cell is rejected, never credited to a made-up project
@@ -387,6 +389,20 @@ def _drop_lone_copies(sheet, header_at: int, cols: dict) -> None:
         if all(j in copies or j >= len(row) or row[j] == "" or row[j] is None for j in cols):
             for c in copies:
                 row[c] = ""
+
+
+def _unread_warning(rows, header_at: int, cols, where: dict, in_sheet: str) -> list[dict]:
+    """A warning naming the columns below a long-layout header that hold values no field is read
+    from (nothing a row says is dropped without the user being told)."""
+    aliases = {j for found in getattr(cols, "duplicates", {}).values() for j, *_ in found}
+    unread = long_layout.unread_columns(rows, header_at, cols, skip=aliases)
+    if not unread:
+        return []
+    shown = ", ".join(f"{column_letter(j)} {text!r} ({n} cell(s))" if text else f"{column_letter(j)} (no header, "
+                      f"{n} cell(s))" for j, text, n in unread[:12]) + (" ..." if len(unread) > 12 else "")
+    return [{**where, "kind": "unread_column",
+             "message": f"{in_sheet}values in columns no field is read from: {shown}; if they are evidence, "
+                        "give the column a field's name (docs/evidence-loading.md, Header columns)"}]
 
 
 def _has_project_column(layout: str, cols: dict) -> bool:

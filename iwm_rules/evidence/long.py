@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import repeated
-from .columns import map_headers
+from .columns import REPORT_USE_COLUMNS, header_key, map_headers
 from .limits import GridRows
 
 HEADER_SCAN_ROWS = 20
@@ -49,3 +49,31 @@ def _object_grid(rows: list[list]) -> np.ndarray:
     except ImportError:  # pragma: no cover - a pandas without it: the public, slower way
         return pd.DataFrame(rows, dtype=object).to_numpy()
     return to_object_array(rows)
+
+
+def unread_columns(rows, header_at: int, cols: dict[int, str], skip=()) -> list[tuple[int, str, int]]:
+    """(column index, header text, cells with a value) for each column below the header that no
+    field is read from: a header no field is named by, or no header at all. ``skip``: columns
+    already reported otherwise (an alias column beside the exact one)."""
+    header = rows[header_at] if len(rows) > header_at else []
+    if isinstance(rows, GridRows):
+        width = len(rows.grid.columns)
+        counts = {j: int(pd.notna(rows.column(j, header_at + 1)).sum()) for j in range(width)
+                  if j not in cols and j not in skip}
+    else:
+        body = rows[header_at + 1:]
+        width = max(map(len, body), default=0)
+        extra = [j for j in range(width) if j not in cols and j not in skip]
+        counts = {j: sum(1 for r in body if j < len(r) and r[j] is not None and r[j] != "") for j in extra}
+    out = []
+    for j, n in counts.items():
+        text = str(header[j]).strip() if j < len(header) and header[j] not in (None, "") else ""
+        if n and not (text and (header_key(text) in _NOT_EVIDENCE or text == "#")):
+            out.append((j, text, n))
+    return out
+
+
+#: headers of columns that are known not to be evidence: row numbers, and what an iwm-rules
+#: report adds after the evidence columns (what each item served: read back, it is not evidence)
+_NOT_EVIDENCE = frozenset({"no", "nr", "nbr", "num", "number", "seq", "index", "idx", "rowno", "row",
+                           *(header_key(c) for c in REPORT_USE_COLUMNS)})
