@@ -62,7 +62,7 @@ def unread_columns(rows, header_at: int, cols: dict[int, str], skip=()) -> list[
                   if j not in cols and j not in skip}
     else:
         body = rows[header_at + 1:]
-        width = max(map(len, body), default=0)
+        width = len(body[0]) if body else 0  # raw sheets are rectangular (readers pad short rows)
         extra = [j for j in range(width) if j not in cols and j not in skip]
         counts = {j: sum(1 for r in body if j < len(r) and r[j] is not None and r[j] != "") for j in extra}
     out = []

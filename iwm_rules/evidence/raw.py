@@ -230,9 +230,9 @@ def _sheet_rows(sheet, name: str, sheet_name: str, limits: Limits) -> tuple[list
     # so a sheet of a million formatted empty rows never sits in memory at once
     cells = (sheet.height or 0) * (sheet.width or 0)
     source = sheet.to_python(skip_empty_area=True) if cells <= _EAGER_CELLS else sheet.iter_rows()
-    if isinstance(source, list) and source and min(map(len, source)) == max(map(len, source)):
-        # every row as wide as the others: only the blank rows at the edges need looking at
-        # (a blank row inside is already a row of '', as the loop below would make it)
+    if isinstance(source, list) and source and len(source[0]) == len(source[-1]):
+        # calamine's range is rectangular (every row as wide): only the blank rows at the edges
+        # need looking at (a blank row inside is already a row of '', as the loop below makes it)
         first_idx = next((i for i, row in enumerate(source) if not _blank(row)), -1)
         if first_idx < 0:
             return [], 1

@@ -132,6 +132,8 @@ def validate(frame: pd.DataFrame, catalogue: Catalogue, *, default_project,
     blank |= skipped_placeholder
     keep = ~blank
     m = int(keep.sum())
+    if m == n:
+        keep = slice(None)  # every row is kept: the selections below are views, not copies
     text = {c: fac[c].text()[keep] for c in CANONICAL if c != "date"}
     empty = {c: fac[c].empty[keep] for c in CANONICAL}
     placeholder = placeholder[keep]
