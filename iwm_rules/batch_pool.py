@@ -183,7 +183,10 @@ def _init_worker(test_envs: dict[str, str | None]) -> None:
     server see the caller's current test-only setting, not the server's."""
     import signal
 
+    from .gcpause import reset_in_child
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    reset_in_child()  # forked from a command that pauses the collector: a worker collects its own garbage
     for key, value in test_envs.items():
         if value:
             os.environ[key] = value

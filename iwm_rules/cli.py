@@ -14,6 +14,7 @@ import click
 
 from . import __version__, paths
 from .errors import EvidenceError, IwmRulesError, RulesetError
+from .gcpause import paused_gc
 from .exporters.summary import printable
 from .cli_options import (  # noqa: F401 - re-exported for callers and tests
     EXIT_FAIL_UNDER, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, InputError, Interrupted, UsageLineError,
@@ -36,6 +37,7 @@ def main():
 @common_assess_options
 @reading_options
 @pretty_option
+@paused_gc  # the result is millions of acyclic objects: collecting them after the assessment only costs time
 def assess(evidence, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, apply_to, project,
            layout, mappings_file, no_bridge, legend_file, max_uncompressed_mb, max_ratio, pretty):
     """Assess EVIDENCE files (xlsx, xlsm, csv; folders are searched) and write reports to OUTDIR.

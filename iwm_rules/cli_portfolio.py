@@ -7,6 +7,7 @@ import click
 
 from . import paths
 from .errors import EvidenceError, IwmRulesError
+from .gcpause import paused_gc
 from .paths import PathError
 from .exporters.summary import printable
 from .cli_options import (
@@ -27,6 +28,7 @@ from .cli_options import (
 @click.option("--task-timeout", type=click.FloatRange(1), default=600.0, show_default=True, metavar="SECONDS",
               help="Stop local workers that finish nothing for this long; a file that alone takes longer fails.")
 @pretty_option
+@paused_gc  # as for assess; the workers collect their own garbage (batch_pool._init_worker)
 def batch(paths, rulesets, tailoring, outdir, formats, as_of, scale, fail_under, no_reuse, engine, apply_to, project,
           layout, mappings_file, no_bridge, legend_file, max_uncompressed_mb, max_ratio, pretty, jobs, executor,
           scheduler, per_project, task_timeout):
@@ -119,6 +121,7 @@ def batch_summary(result, *, scale: str = "scampi") -> str:
 @click.option("-f", "--format", "fmt", type=click.Choice(["md", "json", "xlsx"]), default="md", show_default=True,
               help="md or json are printed (or written with -o); xlsx is written to -o (default diff.xlsx).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the diff to FILE.")
+@paused_gc
 def diff(old, new, fmt, output):
     """Compare two results (assessment.json or portfolio.json): practices improved, regressed or
     unchanged, gaps closed and opened, coverage change, projects added and removed, per project

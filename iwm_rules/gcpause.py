@@ -33,3 +33,12 @@ def paused_gc(fn):
                 if _state["depth"] == 0 and _state["resume"]:
                     gc.enable()
     return wrapper
+
+
+def reset_in_child() -> None:
+    """In a process forked while a pause was on (a pool worker): start again with the collector
+    on and no pause, so that a long-lived worker collects its own garbage."""
+    with _lock:
+        _state["depth"] = 0
+        _state["resume"] = False
+    gc.enable()

@@ -92,3 +92,33 @@ def test_look_alike_project_names_in_different_files_are_warned_about(tmp_path, 
         look = [w for w in result.data["input"]["warnings"] if w.get("kind") == "project_variants"]
         assert len(look) == 1 and look[0]["projects"] == ["ATLAS", "Atlas"]
         assert [p["project"] for p in result.projects] == ["ATLAS", "Atlas"]  # kept as two projects
+
+
+def test_a_worker_forked_from_a_paused_command_collects_its_own_garbage():
+    """The commands pause the cycle collector (their result is acyclic); a pool worker forked
+    from them starts with it on, so that a long-lived worker does not pile up garbage."""
+    import gc
+    import os
+
+    from iwm_rules import gcpause
+    from iwm_rules.batch_pool import _init_worker
+
+    @gcpause.paused_gc
+    def fork_a_worker() -> bytes:
+        assert not gc.isenabled()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            try:
+                _init_worker({})
+                ok = gc.isenabled() and gcpause._state["depth"] == 0
+                os.write(write, b"on" if ok else b"off")
+            finally:
+                os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        return os.read(read, 8)
+
+    was = gc.isenabled()
+    assert fork_a_worker() == b"on"
+    assert gc.isenabled() == was  # the command's own pause ended as it began
