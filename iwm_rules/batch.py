@@ -31,8 +31,8 @@ from .batch_pool import EXECUTORS, TASK_TIMEOUT, FilePart, ReadJob, read_all
 from .errors import EvidenceError, EvidenceFileError
 from .evidence import Evidence, FileReport
 from .evidence.names import project_variants
-from .memory import release_free_memory
 from .evidence.table import ACCEPTED_COLUMNS, REJECTED_COLUMNS
+from .memory import release_free_memory
 
 EVIDENCE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 _GLOB_CHARS = re.compile(r"[*?\[]")

@@ -67,25 +67,19 @@ def _finite(ctx, param, value):
     return value
 
 
-def _outdir(ctx, param, value):
-    if value is not None and not value.strip():
-        raise click.BadParameter("the output folder name is empty")
-    return value
+def _not_blank(what: str):
+    """A callback refusing blank text for an option naming ``what``: an empty folder or file name
+    would mean the current folder (or be ignored), a blank project a nameless project."""
+    def check(ctx, param, value):
+        if value is not None and not value.strip():
+            raise click.BadParameter(f"the {what} is empty")
+        return value
+    return check
 
 
-def _file_name(ctx, param, value):
-    """A file option given as an empty string is a usage error (it would mean the current folder,
-    or be ignored)."""
-    if value is not None and not value.strip():
-        raise click.BadParameter("the file name is empty")
-    return value
-
-
-def _project_name(ctx, param, value):
-    """``--project`` must name a project: blank text would make a nameless project (or be ignored)."""
-    if value is not None and not value.strip():
-        raise click.BadParameter("the project name is empty")
-    return value
+_outdir = _not_blank("output folder name")
+_file_name = _not_blank("file name")
+_project_name = _not_blank("project name")
 
 
 def _ruleset_names(ctx, param, value):

@@ -1,8 +1,8 @@
 """Evidence files -> one validated table of accepted rows, plus every rejected row.
 
 Each sheet's layout is detected (long, PIID wide, appraisal-kit OEdb) unless forced; the
-layout reader turns the sheet into candidate rows, and :func:`table.validate` accepts or
-rejects each one. Per file, ``rows_read = rows_accepted + rows_rejected + rows_skipped``
+layout reader turns the sheet into candidate rows, and :func:`sheets.validate_sheets` accepts
+or rejects each one (every sheet of the call in one pass of :func:`table.validate`). Per file, ``rows_read = rows_accepted + rows_rejected + rows_skipped``
 counts spreadsheet rows: a row is rejected when any item of it is, accepted when an item
 of it is used, skipped otherwise (blank, heading, title, template placeholder).
 
@@ -17,7 +17,6 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import EvidenceFileError
@@ -29,9 +28,8 @@ from . import bridge as bridging
 from . import long as long_layout
 from . import matrix, observations, oedb, piid
 from .columns import REPORT_EVIDENCE_HEADER, column_letter, resolve_duplicates
-from .limits import GridRows
 from .names import project_variants
-from .table import ACCEPTED_COLUMNS, REJECTED_COLUMNS, validate
+from .sheets import FileDone, PendingSheet, validate_sheets
 
 #: layout name -> (header finder, candidate builder); detection tries them in this order.
 #: A builder may hand back, in ``frame.attrs``: ``rejected`` (cells it rejected itself),
@@ -147,7 +145,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         key = normalize_practice_key(text)
         return key in catalogue.key_to_id or key in external
     reports, errors, warnings = [], [], []
-    pending: list[_Pending] = []  # sheets laid out as candidate rows, validated together below
+    pending: list[PendingSheet] = []  # sheets laid out as candidate rows, validated together below
     for p in paths:
         path = Path(p)
         if before_file is not None:
@@ -163,7 +161,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         if own:
             warnings.append({"file": str(path), "sheet": own[0].sheet or "",
                              "message": "an iwm-rules report: only its Evidence sheet(s) are read as evidence"})
-        done = _FileDone(report, seen=[], warnings=[])
+        done = FileDone(report, seen=[], warnings=[])
         detected = [(s, *(_detect(s.rows, layout) if not own or any(s is o for o in own) else (None, None)))
                     for s in sheets]
         # kits keep matrix templates in hidden sheets: read only once a document is marked against our practices
@@ -207,7 +205,7 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
                 default = sheet.sheet if name == "long" and n_evidence_sheets > 1 and sheet.sheet else path.stem
             duplicates: list[dict] = []  # this sheet's duplicate-row warnings, found once every sheet is validated
             done.warnings.append(duplicates)
-            file_sheets.append(_Pending(done, sheet, frame, cols, default,
+            file_sheets.append(PendingSheet(done, sheet, frame, cols, default,
                                         "unmapped_practice" if name == "oedb" else "unknown practice", duplicates))
         if file_errors:  # a file is used whole or not at all
             errors.extend(file_errors)
@@ -216,135 +214,17 @@ def load_evidence(paths, rulesets: list[Ruleset], *, project: str | None = None,
         reports.append(done)
         warnings.append(done)  # its warnings take this place once its sheets are validated
         pending.extend(file_sheets)
-    table, rej = _validate_sheets(pending, catalogue, external, br, off_bridge)
+    table, rej = validate_sheets(pending, catalogue, external, br, off_bridge)
     del pending
     for done in reports:
         if not done.report.rows_accepted and done.seen:
             done.report.found = _found(done.seen, br, off_bridge)
         done.seen = []
     release_free_memory()  # the raw cells and candidate frames are gone: their pages go back to the system
-    warnings = [w for item in warnings for w in (_flat(item.warnings) if isinstance(item, _FileDone) else [item])]
+    warnings = [w for item in warnings for w in (item.all_warnings() if isinstance(item, FileDone) else [item])]
     warnings.extend(project_variants(table))
     return Evidence(table=table, rejected=rej, files=[d.report for d in reports], errors=errors, warnings=warnings,
                     bridge=bridging.usage(table, br))
-
-
-def _flat(items: list) -> list[dict]:
-    return [w for item in items for w in (item if isinstance(item, list) else [item])]
-
-
-@dataclass
-class _FileDone:
-    """A file read whole: its report, what it names (for ``FileReport.found``), its warnings in
-    order (a list in there is a sheet's duplicate-row warnings, filled after validation)."""
-
-    report: FileReport
-    seen: list
-    warnings: list
-
-
-@dataclass
-class _Pending:
-    """One evidence sheet laid out as candidate rows, waiting to be validated with the others."""
-
-    file: _FileDone
-    sheet: object  # RawSheet
-    frame: pd.DataFrame
-    cols: dict
-    default: str | None  # the project of rows without one
-    unknown_reason: str
-    duplicates: list  # filled with this sheet's duplicate-row warnings
-
-
-def _validate_sheets(pending: list[_Pending], catalogue: Catalogue, external: dict, br, off_bridge: dict):
-    """Validate the candidate rows of every sheet at once (one pass of vectorized checks,
-    however many small files), then count each sheet's rows and finish its rejected rows.
-
-    (accepted table, rejected rows), both in the order of the sheets."""
-    if not pending:
-        return pd.DataFrame(columns=list(ACCEPTED_COLUMNS)), pd.DataFrame(columns=list(REJECTED_COLUMNS))
-    sizes = np.array([len(p.frame) for p in pending])
-    frame = pd.concat([p.frame for p in pending], ignore_index=True) if len(pending) > 1 else pending[0].frame
-    sid = np.repeat(np.arange(len(pending)), sizes)
-    defaults = np.repeat(np.array([p.default or "" for p in pending], dtype=object), sizes)
-    reasons = np.repeat(np.array([p.unknown_reason for p in pending], dtype=object), sizes)
-    acc, rej, placeholder_at = validate(frame, catalogue, default_project=defaults, external=external,
-                                        unknown_reason=reasons, group=sid)
-    rej = _finish_rejected(rej, pending, frame, sid)
-    rej = bridging.hint_unmapped(rej, br, off_bridge)
-    rej_key = _row_keys(rej)
-    if len(rej):  # a row is used whole or not at all
-        acc = acc[~_row_keys(acc).isin(rej_key.to_numpy())]
-    acc = bridging.expand(acc, br, catalogue)
-    if len(acc) and acc["_sid"].is_monotonic_increasing is False:  # copies of bridged rows follow their own sheet
-        acc = acc.iloc[np.argsort(acc["_sid"].to_numpy(), kind="stable")]
-    _count_rows(pending, frame, sid, acc, rej, placeholder_at)
-    _duplicate_warnings(acc, pending)
-    return (acc.drop(columns="_sid").reset_index(drop=True),
-            rej.drop(columns="_sid").reset_index(drop=True))
-
-
-def _row_keys(frame: pd.DataFrame) -> pd.Series:
-    """(sheet, row) as one integer per entry."""
-    return frame["_sid"].astype(np.int64) * (1 << 32) + frame["row"].astype(np.int64)
-
-
-def _finish_rejected(rej: pd.DataFrame, pending: list[_Pending], frame: pd.DataFrame, sid: np.ndarray) -> pd.DataFrame:
-    """Each sheet's rejected entries: those its layout reader found itself first, then the
-    validator's, plus a csv's cells in a second encoding (then ordered by row); repeats dropped."""
-    parts = [rej.assign(_part=np.ones(len(rej), dtype=np.int64))]
-    bad_sheets = []
-    for i, p in enumerate(pending):
-        if p.frame.attrs.get("rejected"):
-            parts.append(pd.DataFrame(p.frame.attrs["rejected"], columns=list(REJECTED_COLUMNS)).assign(_sid=i, _part=0))
-        if p.sheet.bad_cells:
-            extra = _encoding_rejects(p.sheet, set(p.frame["row"].tolist()), p.cols)
-            if extra is not None:
-                parts.append(extra.assign(_sid=i, _part=2))
-                bad_sheets.append(i)
-    if len(parts) > 1:
-        rej = pd.concat(parts, ignore_index=True)
-        part = rej["_part"].to_numpy()
-        sheet_of = rej["_sid"].to_numpy()
-        by_row = np.isin(sheet_of, bad_sheets)
-        first = np.where(by_row, rej["row"].to_numpy(dtype=np.int64), np.minimum(part, 1))
-        second = np.where(by_row, np.minimum(part, 1), 0)
-        rej = rej.iloc[np.lexsort((second, first, sheet_of))]
-    rej = rej.drop(columns="_part", errors="ignore")
-    return rej.drop_duplicates(subset=["_sid", "row", "column", "reason"])
-
-
-def _count_rows(pending: list[_Pending], frame: pd.DataFrame, sid: np.ndarray, acc: pd.DataFrame,
-                rej: pd.DataFrame, placeholder_at: np.ndarray) -> None:
-    """Per sheet: rows read = accepted + rejected + skipped (and why skipped), items accepted."""
-    n = len(pending)
-    rows = frame["row"].to_numpy()
-    acc_sid, acc_row = acc["_sid"].to_numpy(), acc["row"].to_numpy()
-    rej_sid, rej_row = rej["_sid"].to_numpy(), rej["row"].to_numpy()
-    cand_at = np.searchsorted(sid, np.arange(n + 1))
-    acc_at = np.searchsorted(acc_sid, np.arange(n + 1)) if len(acc) else np.zeros(n + 1, dtype=np.intp)
-    rej_order = np.argsort(rej_sid, kind="stable")
-    rej_sid, rej_row = rej_sid[rej_order], rej_row[rej_order]
-    rej_at = np.searchsorted(rej_sid, np.arange(n + 1)) if len(rej) else np.zeros(n + 1, dtype=np.intp)
-    ph_sid = sid[placeholder_at]
-    ph_at = np.searchsorted(ph_sid, np.arange(n + 1))
-    ph_rows = rows[placeholder_at]
-    for i, p in enumerate(pending):
-        report, sheet = p.file.report, p.sheet
-        read = len(sheet.rows)
-        candidates = set(rows[cand_at[i]:cand_at[i + 1]].tolist())
-        note_rows = set(p.frame.attrs.get("note_rows", ()))
-        rej_rows = set(rej_row[rej_at[i]:rej_at[i + 1]].tolist())
-        acc_rows_all = acc_row[acc_at[i]:acc_at[i + 1]]
-        notes_only = note_rows - rej_rows  # team notes below a matrix: not documents, counted as headings
-        acc_rows = set(acc_rows_all.tolist()) - notes_only
-        report.rows_rejected += len(rej_rows)
-        report.rows_accepted += len(acc_rows)
-        report.rows_skipped += read - len(rej_rows) - len(acc_rows)
-        _count_skipped(report.skipped, sheet, candidates - notes_only, acc_rows | rej_rows,
-                       set(ph_rows[ph_at[i]:ph_at[i + 1]].tolist()))
-        report.evidence_items += int(len(acc_rows_all) - np.isin(acc_rows_all, list(notes_only)).sum()) \
-            if notes_only else int(len(acc_rows_all))
 
 
 def _found(frames: list[pd.DataFrame], br, off_bridge: dict, limit: int = 60) -> dict:
@@ -408,47 +288,3 @@ def _unread_warning(rows, header_at: int, cols, where: dict, in_sheet: str) -> l
 def _has_project_column(layout: str, cols: dict) -> bool:
     """The layout reads project names from a column (OEdb instance rows always carry one)."""
     return layout == "oedb" or "project" in cols.values()
-
-
-def _encoding_rejects(sheet, candidates: set, cols: dict) -> pd.DataFrame | None:
-    """A csv row holding bytes of another encoding is rejected (reason ``encoding``), one entry per
-    cell, whatever else it holds. (Such bytes above the header only spoil a title, which is not read.)"""
-    bad = [(row, j, value, detail) for row, j, value, detail in sheet.bad_cells if row in candidates]
-    if not bad:
-        return None
-    return pd.DataFrame([{"file": sheet.file, "sheet": sheet.sheet or "", "row": row,
-                          "column": cols.get(j) or f"column {column_letter(j)}", "value": value, "reason": "encoding",
-                          "hint": f"{detail}: save the file as UTF-8 (every row in one encoding)"}
-                         for row, j, value, detail in bad], columns=list(REJECTED_COLUMNS))
-
-
-def _count_skipped(counts: dict, sheet, candidates: set, used: set, placeholder_rows: set) -> None:
-    """Say why each skipped row of a sheet was skipped (blank, placeholder or heading)."""
-    placeholders = placeholder_rows - used
-    blank_candidates = candidates - used - placeholders
-    # only the rows that are not candidates are looked at (above the header, mostly)
-    numbers = sheet.first_row + np.arange(len(sheet.rows))
-    outside = np.flatnonzero(~np.isin(numbers, np.fromiter(candidates, dtype=np.int64, count=len(candidates))))
-    if isinstance(sheet.rows, GridRows):  # a csv read into columns: no Python per row
-        blank_others = int(sheet.rows.blank()[outside].sum())
-    else:
-        blank_others = sum(1 for i in outside.tolist() if all(v is None or v == "" for v in sheet.rows[i]))
-    others = len(sheet.rows) - len(candidates)
-    counts["placeholder"] += len(placeholders)
-    counts["blank"] += len(blank_candidates) + blank_others
-    counts["heading"] += others - blank_others
-
-
-def _duplicate_warnings(acc: pd.DataFrame, pending: list[_Pending]) -> None:
-    """Exact duplicate rows of a sheet (same values in every column but the row number) are
-    flagged, not dropped: one warning per set, into that sheet's place among the warnings."""
-    dup = acc[acc["duplicate"].astype(bool)]
-    if len(dup) < 2:
-        return
-    cols = ["_sid"] + [c for c in ACCEPTED_COLUMNS if c not in ("row", "file", "sheet", "duplicate")]
-    for key, group in dup.groupby(cols, dropna=False, sort=False):
-        rows = sorted(set(int(r) for r in group["row"]))
-        if len(rows) > 1:
-            p = pending[key[0]]
-            p.duplicates.append({"file": p.sheet.file, "sheet": p.sheet.sheet or "", "rows": rows,
-                                 "message": f"rows {', '.join(map(str, rows))} are exact duplicates (each is counted)"})
